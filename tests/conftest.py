@@ -1,0 +1,126 @@
+"""Shared fixtures: ``app``, ``db``, ``client``, ``runner`` and the live server/browser.
+
+Database-backed tests run on SQLite, and again on PostgreSQL when
+``WASTEBANK_TEST_DATABASE_URL`` is set (``.ci/run`` sets it to a fresh database).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy.orm import Session
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from wastebank import create_app
+from wastebank.extensions import db as _db
+
+PG_URL = os.environ.get("WASTEBANK_TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+#: Settings every test app shares; a cheap password hash keeps the suite fast
+#: (production uses werkzeug's scrypt default).
+TEST_CONFIG: dict[str, Any] = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret-key",
+    "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+}
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The URL of the database the session's app uses (one per backend)."""
+    if request.param == "sqlite":
+        # A file, not :memory:, so the live server's threads share the data.
+        return f"sqlite:///{tmp_path_factory.mktemp('sqlite')}/test.db"
+    assert PG_URL is not None
+    return PG_URL
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str) -> Iterator[Flask]:
+    """The application, with an empty schema created from the models."""
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url})
+    with app.app_context():
+        _db.drop_all()
+        _db.create_all()
+    yield app
+    with app.app_context():
+        _db.drop_all()
+        _db.engine.dispose()
+
+
+def _empty_tables() -> None:
+    tables = list(reversed(_db.metadata.sorted_tables))
+    with _db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(table.name for table in tables)
+            conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[Session]:
+    """A session inside an app context; every table is emptied afterwards."""
+    with app.app_context():
+        yield _db.session
+        _db.session.remove()
+        _empty_tables()
+
+
+@pytest.fixture
+def client(app: Flask, db: Session) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask, db: Session) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+# -- real browser -----------------------------------------------------------------------------
+@pytest.fixture
+def live_server(app: Flask, db: Session) -> Iterator[str]:
+    """The app served over HTTP on a free loopback port; yields its base URL."""
+    server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """Debian's chromium (never `playwright install`), flags for a root sandbox-less CI."""
+    executable = shutil.which("chromium") or "/usr/bin/chromium"
+    return {
+        **browser_type_launch_args,
+        "executable_path": executable,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture
+def artifacts_dir() -> Path:
+    """Where tests leave screenshots for reviewers (``test-artifacts/``)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

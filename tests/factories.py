@@ -1,0 +1,52 @@
+"""Test data builders: add, flush and return; they never commit."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from wastebank import services
+from wastebank.access import SYSTEM
+from wastebank.models import Bank, City, Member, User
+
+PASSWORD = "correct-horse-9"
+_seq = itertools.count(1)
+
+
+def make_city(session: Session, **overrides: Any) -> City:
+    fields = {"code": f"C{next(_seq)}", "name": "Kota Uji", "timezone": "Asia/Jayapura"}
+    fields.update(overrides)
+    return services.create_city(session, **fields)
+
+
+def make_bank(session: Session, **overrides: Any) -> Bank:
+    fields: dict[str, Any] = {"code": f"B{next(_seq)}", "name": "Bank Sampah Uji", "kind": "unit"}
+    fields.update(overrides)
+    return services.create_bank(session, SYSTEM, **fields)
+
+
+def make_user(session: Session, **overrides: Any) -> User:
+    fields: dict[str, Any] = {
+        "username": f"user{next(_seq)}",
+        "password": PASSWORD,
+        "role": "admin",
+        "password_method": "pbkdf2:sha256:1000",
+    }
+    fields.update(overrides)
+    return services.create_user(session, SYSTEM, **fields)
+
+
+def make_member(session: Session, bank: Bank, **overrides: Any) -> Member:
+    fields: dict[str, Any] = {"name": "Nasabah Uji"}
+    fields.update(overrides)
+    return services.register_member(session, SYSTEM, bank=bank.code, **fields)
+
+
+def auth_headers(session: Session, user: User) -> dict[str, str]:
+    """A valid bearer token header for ``user`` (issued directly, and committed so a
+    live server or another session can see it)."""
+    raw, _ = services.issue_token(session, user, ttl_s=3600)
+    session.commit()
+    return {"Authorization": f"Bearer {raw}"}

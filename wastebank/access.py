@@ -1,0 +1,93 @@
+"""Roles, what each role may do, and which banks a user reaches (pure rules).
+
+The same rule exists twice on purpose: :func:`reaches` decides for one bank in Python, and
+``services.visible_bank_filter`` expresses it in SQL for listings. A test checks that the two
+agree on every role against its own bank, another bank and its parent induk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """A user's role; each user has exactly one."""
+
+    ADMIN = "admin"  # everything, every city
+    DLH = "dlh"  # the city's environment agency: reads every bank in its city, moves no money
+    MANAGER = "manager"  # one bank (an induk's manager also reaches its units)
+    CASHIER = "cashier"  # one bank: members, deposits, withdrawal requests
+    DRIVER = "driver"  # their own routes only
+
+
+class Action(StrEnum):
+    """Things a role may be allowed to do, checked before any bank scoping."""
+
+    BANKS_READ = "banks:read"
+    BANKS_WRITE = "banks:write"
+    USERS_WRITE = "users:write"
+    MEMBERS_READ = "members:read"
+    MEMBERS_WRITE = "members:write"
+    CARDS_REISSUE = "cards:reissue"
+
+
+_STAFF_READ = frozenset({Action.BANKS_READ, Action.MEMBERS_READ})
+_COUNTER = _STAFF_READ | {Action.MEMBERS_WRITE, Action.CARDS_REISSUE}
+
+ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
+    Role.ADMIN: frozenset(Action),
+    Role.DLH: _STAFF_READ,
+    Role.MANAGER: _COUNTER,
+    Role.CASHIER: _COUNTER,
+    Role.DRIVER: frozenset(),
+}
+
+#: Roles that belong to exactly one bank.
+BANK_ROLES = frozenset({Role.MANAGER, Role.CASHIER})
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a user, or the system itself (CLI, demo loader) as an admin."""
+
+    role: Role
+    user_id: int | None = None
+    bank_id: int | None = None
+    city_id: int | None = None
+
+    def can(self, action: Action) -> bool:
+        """Whether the role allows ``action`` at all (bank scoping comes on top)."""
+        return action in ROLE_ACTIONS[self.role]
+
+
+#: The actor used by CLI commands and the demo loader.
+SYSTEM = Actor(role=Role.ADMIN)
+
+
+@dataclass(frozen=True)
+class BankRef:
+    """The three facts about a bank that scoping needs."""
+
+    bank_id: int
+    city_id: int | None
+    parent_id: int | None
+
+
+def reaches(actor: Actor, bank: BankRef) -> bool:
+    """Whether ``actor`` may see (and, with the right action, change) ``bank``'s data.
+
+    :param actor: the acting user.
+    :param bank: the bank the data belongs to.
+    :returns: True for an admin; for dlh when the bank is in their city; for a manager when
+        it is their bank or a unit under their induk; for a cashier when it is their bank.
+    """
+    if actor.role is Role.ADMIN:
+        return True
+    if actor.role is Role.DLH:
+        return actor.city_id is not None and bank.city_id == actor.city_id
+    if actor.role is Role.MANAGER:
+        return actor.bank_id is not None and actor.bank_id in (bank.bank_id, bank.parent_id)
+    if actor.role is Role.CASHIER:
+        return actor.bank_id is not None and bank.bank_id == actor.bank_id
+    return False

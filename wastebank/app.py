@@ -1,0 +1,165 @@
+"""The application factory: the composition root that knows every part."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import Flask, jsonify, request, session
+from babel.dates import format_datetime
+from flask_babel import get_locale
+
+from wastebank.config import DEV_SECRET_KEY, DefaultConfig
+from wastebank.extensions import api, babel, csrf, db, login_manager, migrate
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the wastebank Flask application.
+
+    :param config: settings that override the defaults and the ``WASTEBANK_*``
+        environment (tests pass a dict here).
+    """
+    app = Flask(__name__, instance_relative_config=False)
+    _configure(app, config)
+    _configure_logging(app)
+    _configure_extensions(app)
+    _register_blueprints(app)
+    _register_error_handlers(app)
+    _register_cli(app)
+    _register_template_helpers(app)
+    _register_health(app)
+    return app
+
+
+def _configure(app: Flask, config: Mapping[str, Any] | None) -> None:
+    app.config.from_object(DefaultConfig)
+    app.config.from_prefixed_env("WASTEBANK")
+    if config:
+        app.config.update(config)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        url = app.config.get("DATABASE_URL")
+        if not url:
+            os.makedirs(app.instance_path, exist_ok=True)
+            url = "sqlite:///" + os.path.join(app.instance_path, "wastebank.db")
+        app.config["SQLALCHEMY_DATABASE_URI"] = url
+    if (
+        app.config["SECRET_KEY"] == DEV_SECRET_KEY
+        and not app.config.get("TESTING")
+        and not app.debug
+    ):
+        raise RuntimeError(
+            "Refusing to start with the development SECRET_KEY: set WASTEBANK_SECRET_KEY "
+            "(./script/server generates one for you)."
+        )
+
+
+def _configure_logging(app: Flask) -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=app.config.get("LOG_LEVEL", "INFO"),
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Foreign keys are off by default in SQLite; WAL lets readers work while a cashier
+    # writes; busy_timeout makes concurrent writers wait instead of failing at once.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+def _configure_extensions(app: Flask) -> None:
+    from wastebank import models  # noqa: F401 - register tables for Alembic autogenerate
+    from wastebank.schemas import ErrorSchema
+
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            sa.event.listen(db.engine, "connect", _sqlite_pragmas)
+    migrate.init_app(
+        app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations")
+    )
+    login_manager.init_app(app)
+    login_manager.login_view = "wastebank.login"
+    login_manager.login_message = None  # the login page says why by itself
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    api.ERROR_SCHEMA = ErrorSchema
+    api.init_app(app)
+
+
+def _select_locale() -> str:
+    """Indonesian unless the user chose English, or the browser prefers it."""
+    languages = list(current_languages())
+    chosen = session.get("lang")
+    if chosen in languages:
+        return str(chosen)
+    return request.accept_languages.best_match(languages, default=languages[0]) or "id"
+
+
+def current_languages() -> tuple[str, ...]:
+    from flask import current_app
+
+    return tuple(current_app.config["LANGUAGES"])
+
+
+def _register_blueprints(app: Flask) -> None:
+    from wastebank import api as wastebank_api
+    from wastebank import views
+
+    api.register_blueprint(wastebank_api.bp)
+    csrf.exempt(wastebank_api.bp)  # bearer tokens, not cookies: no CSRF exposure
+    app.register_blueprint(views.bp)
+
+
+def _register_error_handlers(app: Flask) -> None:
+    from wastebank.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def _register_cli(app: Flask) -> None:
+    from wastebank import cli
+
+    for group in cli.groups:
+        app.cli.add_command(group)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    @app.template_filter("localtime")
+    def localtime(value: dt.datetime | None, zone: str | None = None) -> str:
+        """A UTC timestamp shown in the bank's or city's zone, in the user's language."""
+        if value is None:
+            return ""
+        tz = ZoneInfo(zone or app.config["DEFAULT_TIMEZONE"])
+        text = format_datetime(value, "medium", tzinfo=tz, locale=get_locale())
+        return f"{text} {value.astimezone(tz).tzname()}"
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        return {"current_locale": str(get_locale()), "languages": current_languages()}
+
+
+def _register_health(app: Flask) -> None:
+    @app.get("/healthz")
+    def healthz() -> Any:
+        """Liveness and database check for load balancers and monitoring."""
+        try:
+            db.session.execute(sa.text("SELECT 1"))
+        except sa.exc.SQLAlchemyError:
+            log.exception("Health check: database unreachable")
+            db.session.rollback()
+            return jsonify({"status": "error", "database": "unreachable"}), 503
+        return jsonify({"status": "ok", "database": "ok"})
+
+    csrf.exempt(healthz)

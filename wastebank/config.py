@@ -1,0 +1,69 @@
+"""Configuration defaults and the order in which settings are loaded.
+
+Load order (later wins):
+
+1. :class:`DefaultConfig` (safe development defaults: SQLite under ``instance/``).
+2. Environment variables prefixed ``WASTEBANK_`` via ``app.config.from_prefixed_env``;
+   values are JSON-parsed when they parse (``WASTEBANK_TOKEN_TTL_S=3600`` is an int) and
+   ``__`` separates nested keys. ``WASTEBANK_DATABASE_URL`` sets the database.
+3. The ``config`` mapping passed to ``create_app`` (tests use it).
+
+The app refuses to start outside debug/testing with the development ``SECRET_KEY``.
+"""
+
+from __future__ import annotations
+
+DEV_SECRET_KEY = "dev-only-insecure-key"  # noqa: S105 - the refusal below depends on it
+
+
+class DefaultConfig:
+    """Defaults suitable for a laptop; production overrides them via the environment."""
+
+    SECRET_KEY = DEV_SECRET_KEY
+    # None means "SQLite file in the instance folder", resolved by the factory.
+    DATABASE_URL: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    # Reject request bodies above 1 MiB (a member or a deposit is a few hundred bytes).
+    MAX_CONTENT_LENGTH = 1024 * 1024
+
+    # Bearer tokens for the API.
+    TOKEN_TTL_S = 12 * 3600
+    # Login throttling: after this many failures within the window the user waits.
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_FAILURE_WINDOW_S = 15 * 60
+    # werkzeug's default (scrypt). Tests may choose a cheaper method.
+    PASSWORD_HASH_METHOD = "scrypt"
+
+    DEFAULT_TIMEZONE = "Asia/Jayapura"
+
+    # Flask-Babel: Indonesian first, English second.
+    LANGUAGES = ("id", "en")
+    BABEL_DEFAULT_LOCALE = "id"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Jayapura"
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None  # a counter page stays open all day; the session bounds it
+
+    # flask-smorest / OpenAPI.
+    API_TITLE = "wastebank API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "docs"
+    OPENAPI_SWAGGER_UI_URL = "/static/vendor/swagger-ui/"
+    API_SPEC_OPTIONS = {
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer"},
+            }
+        },
+        "info": {
+            "description": "Waste banks, members, cards, telemetry and routing. "
+            "Every error has the same JSON envelope: "
+            '{"code", "status", "type", "message", "errors"}.'
+        },
+    }

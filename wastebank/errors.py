@@ -1,0 +1,170 @@
+"""One place that turns every error into a response.
+
+Under ``/api/`` every non-2xx answer is the JSON envelope
+``{"code", "status", "type", "message", "errors"}``; elsewhere a readable HTML page in the
+user's language. Handlers are registered on the app (not on blueprints) because blueprint
+handlers never see 404/405 for unknown URLs.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from http import HTTPStatus
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from wastebank import exceptions as exc
+from wastebank.extensions import db
+
+log = logging.getLogger(__name__)
+
+# Most specific first: the first matching family decides the status.
+_STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
+    (exc.NotFound, 404),
+    (exc.CardRevoked, 410),
+    (exc.InvalidReference, 422),
+    (exc.InvalidValue, 422),
+    (exc.Conflict, 409),
+    (exc.AuthenticationFailed, 401),
+    (exc.TooManyAttempts, 429),
+    (exc.PermissionDenied, 403),
+]
+
+
+def register_domain_errors(pairs: list[tuple[type[Exception], int]]) -> None:
+    """Let another package (telemetry, routing) map its domain errors to statuses."""
+    for pair in pairs:
+        if pair not in _STATUS_BY_ERROR:
+            _STATUS_BY_ERROR.insert(0, pair)
+
+
+def status_for(error: Exception) -> int:
+    """The HTTP status of a domain error (422 for an unmapped one)."""
+    for cls, status in _STATUS_BY_ERROR:
+        if isinstance(error, cls):
+            return status
+    return 422
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _slug(phrase: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", phrase.lower()).strip("_")
+
+
+def envelope(
+    status: int, type_: str, message: str, errors: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The JSON error body for ``status``."""
+    return {
+        "code": status,
+        "status": HTTPStatus(status).phrase,
+        "type": type_,
+        "message": message,
+        "errors": errors or {},
+    }
+
+
+def _respond(
+    status: int,
+    type_: str,
+    message: str,
+    errors: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[Response | str, int, dict[str, str]]:
+    headers = headers or {}
+    if _wants_json():
+        return jsonify(envelope(status, type_, message, errors)), status, headers
+    page = render_template(
+        "errors/error.html", status=status, message=_html_message(status, type_, message)
+    )
+    return page, status, headers
+
+
+def _html_message(status: int, type_: str, message: str) -> str:
+    """A message for people, in their language, for the errors they can run into."""
+    known = {
+        404: _("The page or record you asked for does not exist."),
+        403: _("Your account may not open this page."),
+        405: _("This page cannot be used that way."),
+        413: _("What you sent is too large."),
+        429: _("Too many attempts. Please wait a moment and try again."),
+        500: _("Something went wrong on our side. Nothing was saved; please try again."),
+        410: _("This member card was replaced by a new one and no longer works."),
+    }
+    if type_ == "csrf_error":
+        return _("The form had expired. Please reload the page and submit it again.")
+    return known.get(status, message)
+
+
+def _validation_errors(messages: Any) -> dict[str, Any]:
+    # webargs nests errors by location ({"json": {...}}); flatten a single location so
+    # clients see {"field": [...]} whatever the location was.
+    if isinstance(messages, dict) and len(messages) == 1:
+        (location, inner), = messages.items()
+        if location in {"json", "query", "form", "view_args", "headers"} and isinstance(inner, dict):
+            return inner
+    if isinstance(messages, dict):
+        return messages
+    return {"_schema": messages if isinstance(messages, list) else [str(messages)]}
+
+
+def handle_domain_error(error: exc.WasteBankError) -> Any:
+    status = status_for(error)
+    db.session.rollback()
+    errors = {error.field: [error.message]} if error.field else {}
+    headers: dict[str, str] = {}
+    if isinstance(error, exc.TooManyAttempts):
+        headers["Retry-After"] = str(error.retry_after_s)
+    if isinstance(error, exc.AuthenticationFailed):
+        headers["WWW-Authenticate"] = 'Bearer realm="wastebank"'
+    return _respond(status, error.code, error.message, errors, headers)
+
+
+def handle_validation_error(error: ValidationError) -> Any:
+    db.session.rollback()
+    return _respond(
+        422, "validation_error", "The request has invalid fields.", _validation_errors(error.messages)
+    )
+
+
+def handle_http_exception(error: HTTPException) -> Any:
+    status = error.code or 500
+    headers: dict[str, str] = {}
+    if status == 405 and getattr(error, "valid_methods", None):
+        # flask-smorest's own handler drops this header; keep it (RFC 9110 §15.5.6).
+        headers["Allow"] = ", ".join(sorted(error.valid_methods or []))
+    if isinstance(error, InternalServerError):
+        original = getattr(error, "original_exception", None)
+        if original is not None:
+            log.error("Unhandled error on %s %s", request.method, request.path, exc_info=original)
+        db.session.rollback()
+        return _respond(500, "internal_server_error", "An unexpected error occurred; nothing was saved.")
+    if isinstance(error, CSRFError):
+        return _respond(400, "csrf_error", "The form's security token is missing or expired.")
+    data = getattr(error, "data", None) or {}
+    errors = _validation_errors(data["messages"]) if "messages" in data else {}
+    type_ = "validation_error" if status == 422 else _slug(HTTPStatus(status).phrase)
+    if status == 400 and errors:
+        type_ = "bad_request"
+    message = data.get("message") or {
+        400: "The request could not be read (malformed JSON or parameters).",
+        413: "The request body is too large.",
+        422: "The request has invalid fields.",
+    }.get(status, error.description or HTTPStatus(status).phrase)
+    return _respond(status, type_, message, errors, headers)
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Install the handlers on ``app``."""
+    app.register_error_handler(exc.WasteBankError, handle_domain_error)
+    app.register_error_handler(ValidationError, handle_validation_error)
+    app.register_error_handler(HTTPException, handle_http_exception)

@@ -1,0 +1,116 @@
+"""Domain errors of the waste-bank package.
+
+Each class has a stable snake_case ``code`` used as the ``type`` of the API error envelope.
+HTTP status codes are chosen in :mod:`wastebank.errors`, never here.
+"""
+
+from __future__ import annotations
+
+
+class WasteBankError(Exception):
+    """Base class of every waste-bank domain error."""
+
+    code = "waste_bank_error"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        #: the input field the error is about, if any (becomes ``errors[field]``)
+        self.field = field
+
+
+# -- not found family (404) -------------------------------------------------------------
+class NotFound(WasteBankError):
+    """A resource does not exist, or exists outside what the user may see."""
+
+    code = "not_found"
+
+
+class BankNotFound(NotFound):
+    code = "bank_not_found"
+
+
+class MemberNotFound(NotFound):
+    code = "member_not_found"
+
+
+class CardNotFound(NotFound):
+    code = "card_not_found"
+
+
+class UserNotFound(NotFound):
+    code = "user_not_found"
+
+
+# -- gone (410) -------------------------------------------------------------------------
+class CardRevoked(WasteBankError):
+    """The scanned card was replaced by a newer one (lost card reissued)."""
+
+    code = "card_revoked"
+
+
+# -- invalid input that passed the schema (422) ---------------------------------------
+class InvalidReference(WasteBankError):
+    """The request names something (a bank, a city) that does not exist."""
+
+    code = "invalid_reference"
+
+
+class InvalidValue(WasteBankError):
+    """A value breaks a domain rule that a schema cannot check (e.g. an unknown zone)."""
+
+    code = "invalid_value"
+
+
+# -- conflict / rule family (409) ----------------------------------------------------
+class Conflict(WasteBankError):
+    """The request conflicts with the current state."""
+
+    code = "conflict"
+
+
+class DuplicateCode(Conflict):
+    code = "duplicate_code"
+
+
+class DuplicateUsername(Conflict):
+    code = "duplicate_username"
+
+
+class InvalidHierarchy(Conflict):
+    """A unit's parent must be an induk; an induk has no parent."""
+
+    code = "invalid_hierarchy"
+
+
+class MemberInactive(Conflict):
+    code = "member_inactive"
+
+
+# -- authentication / authorisation --------------------------------------------------
+class AuthenticationFailed(WasteBankError):
+    """Wrong username or password, or a missing/expired token (401)."""
+
+    code = "authentication_failed"
+
+
+class TokenExpired(AuthenticationFailed):
+    """The bearer token is past its expiry; log in again (401)."""
+
+    code = "token_expired"
+
+
+class TooManyAttempts(WasteBankError):
+    """Too many failed logins for one user in the window (429)."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class PermissionDenied(WasteBankError):
+    """The user is known but their role does not allow the action (403)."""
+
+    code = "permission_denied"

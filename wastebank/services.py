@@ -1,0 +1,578 @@
+"""Waste-bank services: organisations, users, login, members and cards.
+
+Every service takes the SQLAlchemy session first and an :class:`~wastebank.access.Actor`
+when the action is scoped; it flushes but never commits (the adapter commits).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from wastebank import cards
+from wastebank.access import BANK_ROLES, Action, Actor, Role, reaches
+from wastebank.exceptions import (
+    AuthenticationFailed,
+    BankNotFound,
+    CardNotFound,
+    CardRevoked,
+    DuplicateCode,
+    DuplicateUsername,
+    InvalidHierarchy,
+    InvalidReference,
+    InvalidValue,
+    MemberNotFound,
+    PermissionDenied,
+    TokenExpired,
+    TooManyAttempts,
+)
+from wastebank.models import (
+    WEEKDAYS,
+    ApiToken,
+    AuditEntry,
+    Bank,
+    City,
+    LoginThrottle,
+    Member,
+    MemberCard,
+    User,
+    utcnow,
+)
+
+# A hash to check against when the username is unknown, so a wrong username costs the
+# same time as a wrong password and does not reveal which usernames exist.
+_DUMMY_HASH = generate_password_hash("not-a-password", method="pbkdf2:sha256:1000")
+
+
+# -- helpers ------------------------------------------------------------------------------
+def actor_for(user: User) -> Actor:
+    """The access-control view of a logged-in user."""
+    return Actor(
+        role=Role(user.role), user_id=user.id, bank_id=user.bank_id, city_id=user.city_id
+    )
+
+
+def require(actor: Actor, action: Action) -> None:
+    """Raise :class:`PermissionDenied` unless the actor's role allows ``action``."""
+    if not actor.can(action):
+        raise PermissionDenied(f"Your role ({actor.role}) may not do this ({action}).")
+
+
+def visible_bank_filter(actor: Actor) -> sa.ColumnElement[bool]:
+    """SQL condition on :class:`Bank` equivalent to :func:`wastebank.access.reaches`."""
+    if actor.role is Role.ADMIN:
+        return sa.true()
+    if actor.role is Role.DLH and actor.city_id is not None:
+        return Bank.city_id == actor.city_id
+    if actor.role is Role.MANAGER and actor.bank_id is not None:
+        return sa.or_(Bank.id == actor.bank_id, Bank.parent_id == actor.bank_id)
+    if actor.role is Role.CASHIER and actor.bank_id is not None:
+        return Bank.id == actor.bank_id
+    return sa.false()
+
+
+def audit(
+    session: Session,
+    actor: Actor,
+    action: str,
+    obj: Any,
+    *,
+    bank_id: int | None = None,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+) -> None:
+    """Append an audit entry for ``action`` on ``obj`` (a model with an ``id``)."""
+    session.add(
+        AuditEntry(
+            actor_id=actor.user_id,
+            action=action,
+            object_type=type(obj).__name__,
+            object_id=str(obj.id),
+            bank_id=bank_id,
+            before=dict(before) if before is not None else None,
+            after=dict(after) if after is not None else None,
+        )
+    )
+
+
+def _check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidValue(f"Unknown time zone {name!r}.", field="timezone") from None
+    return name
+
+
+# -- cities and banks ----------------------------------------------------------------------
+def create_city(
+    session: Session,
+    *,
+    code: str,
+    name: str,
+    timezone: str,
+    province: str | None = None,
+    dlh_name: str | None = None,
+) -> City:
+    """Create a city; ``code`` is short and upper-case (``AMB``)."""
+    code = code.strip().upper()
+    if session.scalar(sa.select(City.id).where(City.code == code)) is not None:
+        raise DuplicateCode(f"A city with code {code} already exists.", field="code")
+    city = City(
+        code=code,
+        name=name,
+        timezone=_check_timezone(timezone),
+        province=province,
+        dlh_name=dlh_name,
+    )
+    session.add(city)
+    session.flush()
+    return city
+
+
+def get_city(session: Session, code: str) -> City:
+    """The city with ``code`` or :class:`InvalidReference`."""
+    city = session.scalar(sa.select(City).where(City.code == code.strip().upper()))
+    if city is None:
+        raise InvalidReference(f"No city with code {code}.", field="city")
+    return city
+
+
+def create_bank(
+    session: Session,
+    actor: Actor,
+    *,
+    code: str,
+    name: str,
+    kind: str,
+    parent_code: str | None = None,
+    city_code: str | None = None,
+    address: str | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    timezone: str | None = None,
+    opening_days: list[str] | None = None,
+) -> Bank:
+    """Create a bank. A unit's parent must be an induk; an induk has no parent.
+
+    The time zone defaults to the city's, then to Asia/Jayapura (WIT, Ambon).
+    """
+    require(actor, Action.BANKS_WRITE)
+    code = code.strip().upper()
+    if kind not in ("unit", "induk"):
+        raise InvalidValue(f"Unknown bank kind {kind!r}.", field="kind")
+    if session.scalar(sa.select(Bank.id).where(Bank.code == code)) is not None:
+        raise DuplicateCode(f"A bank with code {code} already exists.", field="code")
+    parent = None
+    if parent_code:
+        parent = session.scalar(sa.select(Bank).where(Bank.code == parent_code.strip().upper()))
+        if parent is None:
+            raise InvalidReference(f"No bank with code {parent_code}.", field="parent")
+        if kind != "unit" or parent.kind != "induk":
+            raise InvalidHierarchy(
+                "Only a unit can have a parent, and the parent must be an induk.",
+                field="parent",
+            )
+    city = get_city(session, city_code) if city_code else (parent.city if parent else None)
+    days = [day.lower() for day in opening_days or []]
+    if any(day not in WEEKDAYS for day in days):
+        raise InvalidValue("Opening days are mon, tue, wed, thu, fri, sat, sun.", field="opening_days")
+    bank = Bank(
+        code=code,
+        name=name,
+        kind=kind,
+        parent=parent,
+        city=city,
+        address=address,
+        latitude=latitude,
+        longitude=longitude,
+        timezone=_check_timezone(timezone or (city.timezone if city else "Asia/Jayapura")),
+        opening_days=",".join(sorted(set(days), key=WEEKDAYS.index)),
+    )
+    session.add(bank)
+    session.flush()
+    audit(session, actor, "bank.create", bank, bank_id=bank.id, after={"code": code})
+    return bank
+
+
+def get_bank(session: Session, actor: Actor, code: str) -> Bank:
+    """The bank with ``code`` if the actor reaches it, else :class:`BankNotFound`."""
+    require(actor, Action.BANKS_READ)
+    bank = session.scalar(sa.select(Bank).where(Bank.code == code.strip().upper()))
+    if bank is None or not reaches(actor, bank.ref):
+        raise BankNotFound(f"No bank with code {code}.")
+    return bank
+
+
+def list_banks(session: Session, actor: Actor) -> list[Bank]:
+    """Every bank the actor reaches, ordered by code."""
+    require(actor, Action.BANKS_READ)
+    return list(
+        session.scalars(sa.select(Bank).where(visible_bank_filter(actor)).order_by(Bank.code))
+    )
+
+
+# -- users, passwords, tokens ---------------------------------------------------------------
+def create_user(
+    session: Session,
+    actor: Actor,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    bank_code: str | None = None,
+    city_code: str | None = None,
+    full_name: str | None = None,
+    password_method: str = "scrypt",
+) -> User:
+    """Create a user. Managers and cashiers need a bank, DLH staff a city.
+
+    A bank user's city is taken from their bank when not given.
+    """
+    require(actor, Action.USERS_WRITE)
+    username = username.strip().lower()
+    try:
+        role_enum = Role(role)
+    except ValueError:
+        raise InvalidValue(f"Unknown role {role!r}.", field="role") from None
+    if len(password) < 8:
+        raise InvalidValue("A password has at least 8 characters.", field="password")
+    if session.scalar(sa.select(User.id).where(User.username == username)) is not None:
+        raise DuplicateUsername(f"The username {username} is taken.", field="username")
+    bank = None
+    if bank_code:
+        bank = session.scalar(sa.select(Bank).where(Bank.code == bank_code.strip().upper()))
+        if bank is None:
+            raise InvalidReference(f"No bank with code {bank_code}.", field="bank")
+    if role_enum in BANK_ROLES and bank is None:
+        raise InvalidValue(f"A {role} belongs to a bank: give --bank.", field="bank")
+    city = get_city(session, city_code) if city_code else (bank.city if bank else None)
+    if role_enum is Role.DLH and city is None:
+        raise InvalidValue("A dlh user belongs to a city: give --city.", field="city")
+    user = User(
+        username=username,
+        full_name=full_name,
+        password_hash=generate_password_hash(password, method=password_method),
+        role=role_enum.value,
+        bank=bank,
+        city=city,
+    )
+    session.add(user)
+    session.flush()
+    audit(session, actor, "user.create", user, bank_id=user.bank_id, after={"role": role})
+    return user
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    """How many failed logins a user gets within a window before waiting it out."""
+
+    max_failures: int = 5
+    window_s: int = 15 * 60
+
+
+def authenticate(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    policy: LoginPolicy,
+    now: dt.datetime | None = None,
+) -> User:
+    """Check a username and password, counting failures per username.
+
+    After ``policy.max_failures`` failures inside ``policy.window_s`` seconds, every
+    attempt (even a correct one) is refused until the window has passed since the last
+    failure. The failure count is flushed before raising, so the adapter must commit on
+    :class:`AuthenticationFailed` too.
+
+    :raises TooManyAttempts: while the username is locked.
+    :raises AuthenticationFailed: unknown user, inactive user or wrong password.
+    """
+    now = now or utcnow()
+    key = username.strip().lower()[:80]
+    throttle = session.get(LoginThrottle, key)
+    if throttle is not None and throttle.locked_until is not None and throttle.locked_until > now:
+        wait_s = int((throttle.locked_until - now).total_seconds()) + 1
+        raise TooManyAttempts(
+            f"Too many failed logins; try again in {wait_s} seconds.", retry_after_s=wait_s
+        )
+    user = session.scalar(sa.select(User).where(User.username == key))
+    valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
+    if user is not None and user.active and valid:
+        if throttle is not None:
+            session.delete(throttle)
+        user.last_login_at = now
+        session.flush()
+        return user
+    _count_failure(session, key, throttle, policy, now)
+    raise AuthenticationFailed("Wrong username or password.")
+
+
+def _count_failure(
+    session: Session,
+    key: str,
+    throttle: LoginThrottle | None,
+    policy: LoginPolicy,
+    now: dt.datetime,
+) -> None:
+    window = dt.timedelta(seconds=policy.window_s)
+    if throttle is None:
+        try:
+            # A savepoint: two first failures racing for one username must not turn
+            # into an IntegrityError for the loser.
+            with session.begin_nested():
+                throttle = LoginThrottle(username=key, failures=0, window_started_at=now)
+                session.add(throttle)
+        except IntegrityError:
+            throttle = session.get(LoginThrottle, key, populate_existing=True)
+            assert throttle is not None  # noqa: S101 - the other insert just committed it
+    if now - throttle.window_started_at > window:
+        throttle.failures = 0
+        throttle.window_started_at = now
+        throttle.locked_until = None
+    throttle.failures += 1
+    if throttle.failures >= policy.max_failures:
+        throttle.locked_until = now + window
+    session.flush()
+
+
+def _token_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def issue_token(
+    session: Session, user: User, *, ttl_s: int, now: dt.datetime | None = None
+) -> tuple[str, ApiToken]:
+    """Create a bearer token for ``user`` valid for ``ttl_s`` seconds.
+
+    :returns: the raw token (shown once, never stored) and its database row.
+    """
+    now = now or utcnow()
+    raw = secrets.token_urlsafe(32)
+    token = ApiToken(
+        user=user,
+        token_hash=_token_hash(raw),
+        created_at=now,
+        expires_at=now + dt.timedelta(seconds=ttl_s),
+    )
+    session.add(token)
+    session.flush()
+    return raw, token
+
+
+def user_for_token(session: Session, raw: str, *, now: dt.datetime | None = None) -> User:
+    """The active user a bearer token belongs to.
+
+    :raises TokenExpired: the token is past its expiry.
+    :raises AuthenticationFailed: unknown or revoked token, or an inactive user.
+    """
+    now = now or utcnow()
+    token = session.scalar(
+        sa.select(ApiToken)
+        .where(ApiToken.token_hash == _token_hash(raw))
+        .options(selectinload(ApiToken.user))
+    )
+    if token is None or token.revoked_at is not None or not token.user.active:
+        raise AuthenticationFailed("The access token is not valid.")
+    if token.expires_at <= now:
+        raise TokenExpired("The access token has expired; request a new one.")
+    return token.user
+
+
+# -- members ---------------------------------------------------------------------------------
+MEMBER_FIELDS = ("name", "kind", "phone", "address", "rt", "rw", "kelurahan", "nik", "active")
+
+
+def _member_snapshot(member: Member) -> dict[str, Any]:
+    return {field: getattr(member, field) for field in MEMBER_FIELDS}
+
+
+def _writable_bank(session: Session, actor: Actor, code: str) -> Bank:
+    require(actor, Action.MEMBERS_WRITE)
+    bank = session.scalar(sa.select(Bank).where(Bank.code == code.strip().upper()))
+    if bank is None:
+        raise InvalidReference(f"No bank with code {code}.", field="bank")
+    if not reaches(actor, bank.ref):
+        raise PermissionDenied(f"You may not register members at bank {bank.code}.")
+    return bank
+
+
+def member_number(bank: Bank, seq: int) -> str:
+    """The printed member number, e.g. ``AMB-BSU01-000123`` (city, bank, sequence)."""
+    prefix = f"{bank.city.code}-" if bank.city is not None else ""
+    return f"{prefix}{bank.code}-{seq:06d}"
+
+
+def register_member(
+    session: Session, actor: Actor, *, bank: str, **fields: Any
+) -> Member:
+    """Register a member at the bank with code ``bank`` and issue their first card.
+
+    The member number comes from the bank's counter, incremented by one UPDATE (a row
+    lock on PostgreSQL), so concurrent registrations never share or reuse a number.
+    """
+    bank_obj = _writable_bank(session, actor, bank)
+    seq = session.execute(
+        sa.update(Bank)
+        .where(Bank.id == bank_obj.id)
+        .values(next_member_seq=Bank.next_member_seq + 1)
+        .returning(Bank.next_member_seq)
+        .execution_options(synchronize_session=False)
+    ).scalar_one() - 1
+    member = Member(
+        bank=bank_obj,
+        seq=seq,
+        member_no=member_number(bank_obj, seq),
+        **{key: value for key, value in fields.items() if key in MEMBER_FIELDS},
+    )
+    session.add(member)
+    session.flush()
+    session.add(MemberCard(member=member, token=cards.new_token()))
+    session.flush()
+    audit(session, actor, "member.create", member, bank_id=bank_obj.id, after=_member_snapshot(member))
+    return member
+
+
+def get_member(session: Session, actor: Actor, member_id: int) -> Member:
+    """The member if the actor reaches their bank, else :class:`MemberNotFound`."""
+    require(actor, Action.MEMBERS_READ)
+    member = session.get(Member, member_id)
+    if member is None or not reaches(actor, member.bank.ref):
+        raise MemberNotFound(f"No member with id {member_id}.")
+    return member
+
+
+def search_members(
+    session: Session,
+    actor: Actor,
+    *,
+    bank: str | None = None,
+    q: str | None = None,
+    active: bool | None = None,
+    page: int = 1,
+    page_size: int = 50,
+) -> tuple[list[Member], int]:
+    """Members the actor reaches, optionally of one bank and matching ``q``.
+
+    ``q`` matches part of the name, member number or phone number, ignoring case.
+
+    :returns: one page of members ordered by member number, and the total count.
+    """
+    require(actor, Action.MEMBERS_READ)
+    query = sa.select(Member).join(Member.bank).where(visible_bank_filter(actor))
+    if bank:
+        bank_obj = session.scalar(sa.select(Bank).where(Bank.code == bank.strip().upper()))
+        if bank_obj is None:
+            raise InvalidReference(f"No bank with code {bank}.", field="bank")
+        if not reaches(actor, bank_obj.ref):
+            raise PermissionDenied(f"You may not see the members of bank {bank_obj.code}.")
+        query = query.where(Member.bank_id == bank_obj.id)
+    if q and q.strip():
+        escaped = q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        query = query.where(
+            sa.or_(
+                Member.name.ilike(pattern, escape="\\"),
+                Member.member_no.ilike(pattern, escape="\\"),
+                Member.phone.ilike(pattern, escape="\\"),
+            )
+        )
+    if active is not None:
+        query = query.where(Member.active == active)
+    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    items = session.scalars(
+        query.options(selectinload(Member.bank).selectinload(Bank.city))
+        .order_by(Member.member_no)
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    )
+    return list(items), total
+
+
+def update_member(
+    session: Session, actor: Actor, member_id: int, changes: Mapping[str, Any]
+) -> Member:
+    """Change a member's details; ``active: False`` deactivates (members are never deleted)."""
+    member = get_member(session, actor, member_id)
+    require(actor, Action.MEMBERS_WRITE)
+    before = _member_snapshot(member)
+    for key, value in changes.items():
+        if key in MEMBER_FIELDS:
+            setattr(member, key, value)
+    session.flush()
+    after = _member_snapshot(member)
+    if after != before:
+        audit(session, actor, "member.update", member, bank_id=member.bank_id, before=before, after=after)
+    return member
+
+
+# -- cards ------------------------------------------------------------------------------------
+def member_card(session: Session, actor: Actor, member_id: int) -> MemberCard:
+    """The member's current card (one is issued if the member somehow has none)."""
+    member = get_member(session, actor, member_id)
+    card = member.active_card
+    if card is None:
+        require(actor, Action.CARDS_REISSUE)
+        card = MemberCard(member=member, token=cards.new_token())
+        session.add(card)
+        session.flush()
+    return card
+
+
+def resolve_card(session: Session, actor: Actor, scanned: str) -> Member:
+    """The member a scanned card token belongs to.
+
+    :raises CardNotFound: the text is no token, no card has it, or the card's bank is
+        outside the actor's reach (indistinguishable on purpose).
+    :raises CardRevoked: the card was replaced by a reissued one.
+    """
+    require(actor, Action.MEMBERS_READ)
+    token = cards.normalize_token(scanned)
+    card = (
+        session.scalar(sa.select(MemberCard).where(MemberCard.token == token))
+        if token
+        else None
+    )
+    if card is None or not reaches(actor, card.member.bank.ref):
+        raise CardNotFound("No member card with this code.")
+    if card.revoked_at is not None:
+        raise CardRevoked("This card was replaced by a new one and no longer works.")
+    return card.member
+
+
+def reissue_card(session: Session, actor: Actor, member_id: int) -> MemberCard:
+    """Revoke the member's current card(s) and issue a new token (lost or damaged card)."""
+    member = get_member(session, actor, member_id)
+    require(actor, Action.CARDS_REISSUE)
+    now = utcnow()
+    for card in member.cards:
+        if card.revoked_at is None:
+            card.revoked_at = now
+    card = MemberCard(member=member, token=cards.new_token(), issued_at=now)
+    session.add(card)
+    session.flush()
+    audit(session, actor, "card.reissue", member, bank_id=member.bank_id)
+    return card
+
+
+def bank_cards(session: Session, actor: Actor, bank_code: str) -> tuple[Bank, list[Member]]:
+    """A bank's active members with their cards, for the print sheet."""
+    bank = get_bank(session, actor, bank_code)
+    require(actor, Action.MEMBERS_READ)
+    members = session.scalars(
+        sa.select(Member)
+        .where(Member.bank_id == bank.id, Member.active.is_(True))
+        .options(selectinload(Member.cards))
+        .order_by(Member.seq)
+    )
+    return bank, list(members)
