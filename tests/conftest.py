@@ -6,6 +6,7 @@ Database-backed tests run on SQLite, and again on PostgreSQL when
 
 from __future__ import annotations
 
+import contextvars
 import os
 import shutil
 import threading
@@ -36,8 +37,23 @@ TEST_CONFIG: dict[str, Any] = {
 }
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose requests run in a fresh context, as in production.
+
+    Without this, requests reuse the test's app context, and with it ``g``: the locale,
+    the logged-in user and the CSRF token of one request would leak into the next.
+    Requests therefore also get their own database session; tests commit what the
+    requests must see.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> str:
     """The URL of the database the session's app uses (one per backend)."""
     if request.param == "sqlite":
         # A file, not :memory:, so the live server's threads share the data.
@@ -50,6 +66,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 def app(database_url: str) -> Iterator[Flask]:
     """The application, with an empty schema created from the models."""
     app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url})
+    app.test_client_class = IsolatedClient
     with app.app_context():
         _db.drop_all()
         _db.create_all()
@@ -89,7 +106,7 @@ def runner(app: Flask, db: Session) -> FlaskCliRunner:
     return app.test_cli_runner()
 
 
-# -- real browser -----------------------------------------------------------------------------
+# -- real browser ----------------------------------------------------------------------
 @pytest.fixture
 def live_server(app: Flask, db: Session) -> Iterator[str]:
     """The app served over HTTP on a free loopback port; yields its base URL."""
@@ -102,7 +119,9 @@ def live_server(app: Flask, db: Session) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+def browser_type_launch_args(
+    browser_type_launch_args: dict[str, Any],
+) -> dict[str, Any]:
     """Debian's chromium (never `playwright install`), flags for a root sandbox-less CI."""
     executable = shutil.which("chromium") or "/usr/bin/chromium"
     return {
@@ -117,6 +136,12 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
             "--no-first-run",
         ],
     }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+    """Browsers as people in Ambon have them: Indonesian locale, WIT clock."""
+    return {**browser_context_args, "locale": "id-ID", "timezone_id": "Asia/Jayapura"}
 
 
 @pytest.fixture

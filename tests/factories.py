@@ -22,7 +22,11 @@ def make_city(session: Session, **overrides: Any) -> City:
 
 
 def make_bank(session: Session, **overrides: Any) -> Bank:
-    fields: dict[str, Any] = {"code": f"B{next(_seq)}", "name": "Bank Sampah Uji", "kind": "unit"}
+    fields: dict[str, Any] = {
+        "code": f"B{next(_seq)}",
+        "name": "Bank Sampah Uji",
+        "kind": "unit",
+    }
     fields.update(overrides)
     return services.create_bank(session, SYSTEM, **fields)
 

@@ -87,7 +87,10 @@ def reaches(actor: Actor, bank: BankRef) -> bool:
     if actor.role is Role.DLH:
         return actor.city_id is not None and bank.city_id == actor.city_id
     if actor.role is Role.MANAGER:
-        return actor.bank_id is not None and actor.bank_id in (bank.bank_id, bank.parent_id)
+        return actor.bank_id is not None and actor.bank_id in (
+            bank.bank_id,
+            bank.parent_id,
+        )
     if actor.role is Role.CASHIER:
         return actor.bank_id is not None and bank.bank_id == actor.bank_id
     return False

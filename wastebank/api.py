@@ -40,28 +40,35 @@ def _require_token() -> None:
         authenticate_bearer()
 
 
-# -- auth -----------------------------------------------------------------------------------
+# -- auth ------------------------------------------------------------------------------
 @bp.route("/auth/token", methods=["POST"])
 @bp.arguments(TokenRequestSchema)
 @bp.response(200, TokenSchema)
 @bp.alt_response(401, description="Wrong username or password")
-@bp.alt_response(429, description="Too many failed logins for this user; see Retry-After")
+@bp.alt_response(
+    429, description="Too many failed logins for this user; see Retry-After"
+)
 @bp.doc(security=[])
 def create_token(args: dict[str, Any]) -> dict[str, Any]:
     """Exchange a username and password for a bearer token."""
     try:
         user = services.authenticate(
-            db.session, username=args["username"], password=args["password"], policy=login_policy()
+            db.session,
+            username=args["username"],
+            password=args["password"],
+            policy=login_policy(),
         )
     except AuthenticationFailed:
         db.session.commit()  # keep the failure count that throttles guessing
         raise
-    raw, token = services.issue_token(db.session, user, ttl_s=current_app.config["TOKEN_TTL_S"])
+    raw, token = services.issue_token(
+        db.session, user, ttl_s=current_app.config["TOKEN_TTL_S"]
+    )
     db.session.commit()
     return {"access_token": raw, "token_type": "Bearer", "expires_at": token.expires_at}
 
 
-# -- banks ----------------------------------------------------------------------------------
+# -- banks -----------------------------------------------------------------------------
 @bp.route("/banks")
 class Banks(MethodView):
     @bp.response(200, BankSchema(many=True))
@@ -98,7 +105,7 @@ def get_bank(bank_code: str) -> Any:
     return services.get_bank(db.session, api_actor(), bank_code)
 
 
-# -- members --------------------------------------------------------------------------------
+# -- members ---------------------------------------------------------------------------
 @bp.route("/members")
 class Members(MethodView):
     @bp.arguments(MemberQueryArgsSchema, location="query")
@@ -143,7 +150,7 @@ class MemberById(MethodView):
         return member
 
 
-# -- cards ----------------------------------------------------------------------------------
+# -- cards -----------------------------------------------------------------------------
 @bp.route("/members/<int:member_id>/card.png")
 @bp.response(200, description="The card's QR code (PNG)", content_type="image/png")
 def get_card_png(member_id: int) -> Response:

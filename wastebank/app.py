@@ -10,8 +10,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import Flask, jsonify, request, session
 from babel.dates import format_datetime
+from flask import Flask, jsonify, request, session
 from flask_babel import get_locale
 
 from wastebank.config import DEV_SECRET_KEY, DefaultConfig

@@ -27,7 +27,9 @@ def authenticate_bearer() -> None:
     header = request.headers.get("Authorization", "")
     scheme, _, raw = header.partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
-        raise AuthenticationFailed("This endpoint needs an access token (Authorization: Bearer).")
+        raise AuthenticationFailed(
+            "This endpoint needs an access token (Authorization: Bearer)."
+        )
     user = services.user_for_token(db.session, raw.strip())
     g.user = user
     g.actor = services.actor_for(user)
@@ -41,7 +43,7 @@ def api_actor() -> Actor:
 
 def ui_actor() -> Actor:
     """The actor of the current logged-in browser session."""
-    return services.actor_for(current_user)  # type: ignore[arg-type]
+    return services.actor_for(current_user)
 
 
 def login_policy() -> services.LoginPolicy:

@@ -16,11 +16,13 @@ import qrcode.constants
 import qrcode.image.svg
 
 #: Crockford base32.
-TOKEN_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+TOKEN_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # noqa: S105 - an alphabet, not a secret
 #: 26 symbols x 5 bits = 130 bits of randomness (the floor is 128).
 TOKEN_LENGTH = 26
 _TOKEN_BITS = TOKEN_LENGTH * 5
 # Crockford decoding: letters people (or scanners with the wrong case) confuse with digits.
+# M (15 %) survives a scuffed, laminated card and keeps the code small.
+_ERROR_CORRECTION = qrcode.constants.ERROR_CORRECT_M
 _CONFUSABLE = str.maketrans({"O": "0", "I": "1", "L": "1"})
 
 
@@ -43,19 +45,12 @@ def normalize_token(text: str) -> str | None:
     :param text: the raw scanned or typed text.
     :returns: the canonical token, or None when the text cannot be a token.
     """
-    cleaned = text.strip().upper().replace("-", "").replace(" ", "").translate(_CONFUSABLE)
+    cleaned = (
+        text.strip().upper().replace("-", "").replace(" ", "").translate(_CONFUSABLE)
+    )
     if len(cleaned) != TOKEN_LENGTH or any(c not in TOKEN_ALPHABET for c in cleaned):
         return None
     return cleaned
-
-
-def _qr(token: str, **kwargs: object) -> qrcode.QRCode:  # type: ignore[type-arg]
-    code = qrcode.QRCode(
-        error_correction=qrcode.constants.ERROR_CORRECT_M, border=4, **kwargs  # type: ignore[arg-type]
-    )
-    code.add_data(token)
-    code.make(fit=True)
-    return code
 
 
 def qr_png(token: str, *, box_size: int = 8) -> bytes:
@@ -65,7 +60,9 @@ def qr_png(token: str, *, box_size: int = 8) -> bytes:
     :param box_size: pixels per QR module.
     :returns: PNG bytes (about 0.5 kB).
     """
-    image = _qr(token, box_size=box_size).make_image()
+    code = qrcode.QRCode(error_correction=_ERROR_CORRECTION, box_size=box_size, border=4)
+    code.add_data(token)
+    image = code.make_image()
     buffer = io.BytesIO()
     image.save(buffer)
     return buffer.getvalue()
@@ -77,6 +74,10 @@ def qr_svg(token: str) -> str:
     :param token: the card token.
     :returns: the SVG document as text.
     """
-    image = _qr(token, image_factory=qrcode.image.svg.SvgPathImage).make_image()
+    code = qrcode.QRCode(
+        error_correction=_ERROR_CORRECTION, border=4, image_factory=qrcode.image.svg.SvgPathImage
+    )
+    code.add_data(token)
+    image = code.make_image()
     svg: str = image.to_string(encoding="unicode")
     return svg

@@ -37,11 +37,18 @@ def _fail(error: Exception) -> None:
 @click.option("--timezone", default="Asia/Jayapura", show_default=True)
 @click.option("--province")
 @click.option("--dlh-name", help="Name of the city's environment agency.")
-def create_city(code: str, name: str, timezone: str, province: str | None, dlh_name: str | None) -> None:
+def create_city(
+    code: str, name: str, timezone: str, province: str | None, dlh_name: str | None
+) -> None:
     """Create a city with code CODE (e.g. AMB)."""
     try:
         city = services.create_city(
-            db.session, code=code, name=name, timezone=timezone, province=province, dlh_name=dlh_name
+            db.session,
+            code=code,
+            name=name,
+            timezone=timezone,
+            province=province,
+            dlh_name=dlh_name,
         )
     except WasteBankError as error:
         _fail(error)
@@ -99,9 +106,13 @@ def list_banks() -> None:
 @click.argument("username")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option("--bank", "bank_code", help="Bank code (manager, cashier).")
-@click.option("--city", "city_code", help="City code (dlh; others default to their bank's).")
+@click.option(
+    "--city", "city_code", help="City code (dlh; others default to their bank's)."
+)
 @click.option("--name", "full_name")
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from standard input."
+)
 def create_user(
     username: str,
     role: str,
@@ -134,7 +145,9 @@ def create_user(
 
 
 @demo_cli.command("load")
-@click.option("--if-empty", is_flag=True, help="Do nothing when the database has banks already.")
+@click.option(
+    "--if-empty", is_flag=True, help="Do nothing when the database has banks already."
+)
 def load_demo(if_empty: bool) -> None:
     """Load the demo city of Ambon and print the demo logins."""
     from wastebank import demo
@@ -143,7 +156,9 @@ def load_demo(if_empty: bool) -> None:
         click.echo("The database has data already; the demo city was not loaded again.")
     else:
         try:
-            demo.load(db.session, password_method=current_app.config["PASSWORD_HASH_METHOD"])
+            demo.load(
+                db.session, password_method=current_app.config["PASSWORD_HASH_METHOD"]
+            )
         except WasteBankError as error:
             _fail(error)
         db.session.commit()

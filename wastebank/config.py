@@ -33,7 +33,7 @@ class DefaultConfig:
     LOGIN_MAX_FAILURES = 5
     LOGIN_FAILURE_WINDOW_S = 15 * 60
     # werkzeug's default (scrypt). Tests may choose a cheaper method.
-    PASSWORD_HASH_METHOD = "scrypt"
+    PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a hash method name
 
     DEFAULT_TIMEZONE = "Asia/Jayapura"
 
@@ -45,7 +45,9 @@ class DefaultConfig:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SAMESITE = "Lax"
-    WTF_CSRF_TIME_LIMIT = None  # a counter page stays open all day; the session bounds it
+    WTF_CSRF_TIME_LIMIT = (
+        None  # a counter page stays open all day; the session bounds it
+    )
 
     # flask-smorest / OpenAPI.
     API_TITLE = "wastebank API"

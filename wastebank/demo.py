@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import random
 
-from sqlalchemy.orm import Session
-
 from wastebank import services
 from wastebank.access import SYSTEM
+from wastebank.extensions import SessionLike
 
 DEMO_PASSWORD = "sampah123"  # noqa: S105 - printed on purpose: demo data only
 
 #: (username, role, bank code, city code, full name)
-DEMO_USERS = [
+DEMO_USERS: list[tuple[str, str, str | None, str | None, str]] = [
     ("admin", "admin", None, None, "Administrator"),
     ("dlh.ambon", "dlh", None, "AMB", "Staf DLH Kota Ambon"),
     ("manajer.bsi", "manager", "BSI01", None, "Maria Latuconsina"),
@@ -29,26 +28,121 @@ DEMO_USERS = [
 
 # (code, name, kind, parent, city, address, lat, lon, opening days)
 _BANKS = [
-    ("BSI01", "Bank Sampah Induk Kota Ambon", "induk", None, "AMB",
-     "Jl. Sultan Hasanuddin, Hative Kecil, Sirimau", -3.6735, 128.2064, ["mon", "wed", "fri"]),
-    ("BSU01", "Bank Sampah Unit Beta Bersih", "unit", "BSI01", "AMB",
-     "Jl. Batu Merah Dalam, Batu Merah, Sirimau", -3.6876, 128.1917, ["sat"]),
-    ("BSU02", "Bank Sampah Unit Kudamati Hijau", "unit", "BSI01", "AMB",
-     "Jl. Dr. Kayadoe, Kudamati, Nusaniwe", -3.7104, 128.1731, ["sun"]),
-    ("BSU03", "Bank Sampah Unit Passo Lestari", "unit", "BSI01", "AMB",
-     "Jl. Raya Passo, Passo, Baguala", -3.6320, 128.2520, ["sat", "sun"]),
-    ("BSU04", "Bank Sampah Mandiri Laha", "unit", None, "AMB",
-     "Jl. Laksdya Leo Wattimena, Laha, Teluk Ambon", -3.7222, 128.0902, ["sat"]),
-    ("BSI02", "Bank Sampah Induk Kota Mojokerto", "induk", None, "MJK",
-     "Jl. Empunala, Balongsari, Magersari", -7.4705, 112.4401, ["mon", "thu"]),
-    ("BSU21", "Bank Sampah Unit Surodinawan", "unit", "BSI02", "MJK",
-     "Surodinawan, Prajuritkulon", -7.4810, 112.4190, ["sun"]),
+    (
+        "BSI01",
+        "Bank Sampah Induk Kota Ambon",
+        "induk",
+        None,
+        "AMB",
+        "Jl. Sultan Hasanuddin, Hative Kecil, Sirimau",
+        -3.6735,
+        128.2064,
+        ["mon", "wed", "fri"],
+    ),
+    (
+        "BSU01",
+        "Bank Sampah Unit Beta Bersih",
+        "unit",
+        "BSI01",
+        "AMB",
+        "Jl. Batu Merah Dalam, Batu Merah, Sirimau",
+        -3.6876,
+        128.1917,
+        ["sat"],
+    ),
+    (
+        "BSU02",
+        "Bank Sampah Unit Kudamati Hijau",
+        "unit",
+        "BSI01",
+        "AMB",
+        "Jl. Dr. Kayadoe, Kudamati, Nusaniwe",
+        -3.7104,
+        128.1731,
+        ["sun"],
+    ),
+    (
+        "BSU03",
+        "Bank Sampah Unit Passo Lestari",
+        "unit",
+        "BSI01",
+        "AMB",
+        "Jl. Raya Passo, Passo, Baguala",
+        -3.6320,
+        128.2520,
+        ["sat", "sun"],
+    ),
+    (
+        "BSU04",
+        "Bank Sampah Mandiri Laha",
+        "unit",
+        None,
+        "AMB",
+        "Jl. Laksdya Leo Wattimena, Laha, Teluk Ambon",
+        -3.7222,
+        128.0902,
+        ["sat"],
+    ),
+    (
+        "BSI02",
+        "Bank Sampah Induk Kota Mojokerto",
+        "induk",
+        None,
+        "MJK",
+        "Jl. Empunala, Balongsari, Magersari",
+        -7.4705,
+        112.4401,
+        ["mon", "thu"],
+    ),
+    (
+        "BSU21",
+        "Bank Sampah Unit Surodinawan",
+        "unit",
+        "BSI02",
+        "MJK",
+        "Surodinawan, Prajuritkulon",
+        -7.4810,
+        112.4190,
+        ["sun"],
+    ),
 ]
 
-_FIRST = ["Yohana", "Abdul", "Marthen", "Fatimah", "Ronald", "Nur", "Elisabeth", "Hasan",
-          "Sarah", "Rudy", "Wa Ode", "Daniel", "Aisyah", "Frans", "Ratna", "La Ode", "Melky", "Ida"]
-_LAST = ["Latuheru", "Pattimura", "Sahetapy", "Tuasikal", "Leiwakabessy", "Soumokil",
-         "Wattimena", "Ohorella", "Huwae", "Rahanra", "Tanamal", "Lessy", "Makatita", "Papilaya"]
+_FIRST = [
+    "Yohana",
+    "Abdul",
+    "Marthen",
+    "Fatimah",
+    "Ronald",
+    "Nur",
+    "Elisabeth",
+    "Hasan",
+    "Sarah",
+    "Rudy",
+    "Wa Ode",
+    "Daniel",
+    "Aisyah",
+    "Frans",
+    "Ratna",
+    "La Ode",
+    "Melky",
+    "Ida",
+]
+_LAST = [
+    "Latuheru",
+    "Pattimura",
+    "Sahetapy",
+    "Tuasikal",
+    "Leiwakabessy",
+    "Soumokil",
+    "Wattimena",
+    "Ohorella",
+    "Huwae",
+    "Rahanra",
+    "Tanamal",
+    "Lessy",
+    "Makatita",
+    "Papilaya",
+]
 _KELURAHAN = {
     "BSU01": ["Batu Merah", "Rijali", "Karang Panjang"],
     "BSU02": ["Kudamati", "Benteng", "Wainitu"],
@@ -58,28 +152,54 @@ _KELURAHAN = {
     "BSI02": ["Balongsari", "Magersari"],
     "BSU21": ["Surodinawan", "Prajuritkulon"],
 }
-_COLLECTIVES = ["Majelis Taklim Al-Ikhlas", "SD Negeri 2 Ambon", "Jemaat GPM Bethel",
-                "Kantor Kelurahan", "PKK RW 03"]
+_COLLECTIVES = [
+    "Majelis Taklim Al-Ikhlas",
+    "SD Negeri 2 Ambon",
+    "Jemaat GPM Bethel",
+    "Kantor Kelurahan",
+    "PKK RW 03",
+]
 
 
-def load(session: Session, *, password_method: str = "scrypt") -> list[tuple[str, str, str]]:
+def load(
+    session: SessionLike,
+    *,
+    password_method: str = "scrypt",  # noqa: S107 - a hash method name
+) -> list[tuple[str, str, str]]:
     """Create the demo cities, banks, members and users (flushes, never commits).
 
     :returns: the demo logins as (username, password, role).
     """
     rng = random.Random(2026)  # the same demo city every time
     services.create_city(
-        session, code="AMB", name="Kota Ambon", timezone="Asia/Jayapura", province="Maluku",
+        session,
+        code="AMB",
+        name="Kota Ambon",
+        timezone="Asia/Jayapura",
+        province="Maluku",
         dlh_name="Dinas Lingkungan Hidup dan Persampahan Kota Ambon",
     )
     services.create_city(
-        session, code="MJK", name="Kota Mojokerto", timezone="Asia/Jakarta",
-        province="Jawa Timur", dlh_name="Dinas Lingkungan Hidup Kota Mojokerto",
+        session,
+        code="MJK",
+        name="Kota Mojokerto",
+        timezone="Asia/Jakarta",
+        province="Jawa Timur",
+        dlh_name="Dinas Lingkungan Hidup Kota Mojokerto",
     )
     for code, name, kind, parent, city, address, lat, lon, days in _BANKS:
         services.create_bank(
-            session, SYSTEM, code=code, name=name, kind=kind, parent_code=parent,
-            city_code=city, address=address, latitude=lat, longitude=lon, opening_days=days,
+            session,
+            SYSTEM,
+            code=code,
+            name=name,
+            kind=kind,
+            parent_code=parent,
+            city_code=city,
+            address=address,
+            latitude=lat,
+            longitude=lon,
+            opening_days=days,
         )
     for code, *_rest in _BANKS:
         count = 4 if code.startswith("BSI") else 12
@@ -91,16 +211,28 @@ def load(session: Session, *, password_method: str = "scrypt") -> list[tuple[str
                 else f"{rng.choice(_FIRST)} {rng.choice(_LAST)}"
             )
             services.register_member(
-                session, SYSTEM, bank=code, name=name,
+                session,
+                SYSTEM,
+                bank=code,
+                name=name,
                 kind="collective" if collective else "person",
                 phone=f"08{rng.randint(11, 59)}{rng.randint(10_000_000, 99_999_999)}",
-                address=f"Lorong {rng.randint(1, 12)}", rt=f"{rng.randint(1, 12):03d}",
-                rw=f"{rng.randint(1, 8):03d}", kelurahan=rng.choice(_KELURAHAN[code]),
+                address=f"Lorong {rng.randint(1, 12)}",
+                rt=f"{rng.randint(1, 12):03d}",
+                rw=f"{rng.randint(1, 8):03d}",
+                kelurahan=rng.choice(_KELURAHAN[code]),
             )
-    for username, role, bank, city, full_name in DEMO_USERS:
+    for username, role, user_bank, user_city, full_name in DEMO_USERS:
         services.create_user(
-            session, SYSTEM, username=username, password=DEMO_PASSWORD, role=role,
-            bank_code=bank, city_code=city, full_name=full_name, password_method=password_method,
+            session,
+            SYSTEM,
+            username=username,
+            password=DEMO_PASSWORD,
+            role=role,
+            bank_code=user_bank,
+            city_code=user_city,
+            full_name=full_name,
+            password_method=password_method,
         )
     return demo_logins()
 

@@ -84,7 +84,9 @@ def _respond(
     if _wants_json():
         return jsonify(envelope(status, type_, message, errors)), status, headers
     page = render_template(
-        "errors/error.html", status=status, message=_html_message(status, type_, message)
+        "errors/error.html",
+        status=status,
+        message=_html_message(status, type_, message),
     )
     return page, status, headers
 
@@ -97,7 +99,9 @@ def _html_message(status: int, type_: str, message: str) -> str:
         405: _("This page cannot be used that way."),
         413: _("What you sent is too large."),
         429: _("Too many attempts. Please wait a moment and try again."),
-        500: _("Something went wrong on our side. Nothing was saved; please try again."),
+        500: _(
+            "Something went wrong on our side. Nothing was saved; please try again."
+        ),
         410: _("This member card was replaced by a new one and no longer works."),
     }
     if type_ == "csrf_error":
@@ -109,8 +113,10 @@ def _validation_errors(messages: Any) -> dict[str, Any]:
     # webargs nests errors by location ({"json": {...}}); flatten a single location so
     # clients see {"field": [...]} whatever the location was.
     if isinstance(messages, dict) and len(messages) == 1:
-        (location, inner), = messages.items()
-        if location in {"json", "query", "form", "view_args", "headers"} and isinstance(inner, dict):
+        ((location, inner),) = messages.items()
+        if location in {"json", "query", "form", "view_args", "headers"} and isinstance(
+            inner, dict
+        ):
             return inner
     if isinstance(messages, dict):
         return messages
@@ -132,24 +138,39 @@ def handle_domain_error(error: exc.WasteBankError) -> Any:
 def handle_validation_error(error: ValidationError) -> Any:
     db.session.rollback()
     return _respond(
-        422, "validation_error", "The request has invalid fields.", _validation_errors(error.messages)
+        422,
+        "validation_error",
+        "The request has invalid fields.",
+        _validation_errors(error.messages),
     )
 
 
 def handle_http_exception(error: HTTPException) -> Any:
     status = error.code or 500
     headers: dict[str, str] = {}
-    if status == 405 and getattr(error, "valid_methods", None):
+    valid_methods = getattr(error, "valid_methods", None)
+    if status == 405 and valid_methods:
         # flask-smorest's own handler drops this header; keep it (RFC 9110 §15.5.6).
-        headers["Allow"] = ", ".join(sorted(error.valid_methods or []))
+        headers["Allow"] = ", ".join(sorted(valid_methods))
     if isinstance(error, InternalServerError):
         original = getattr(error, "original_exception", None)
         if original is not None:
-            log.error("Unhandled error on %s %s", request.method, request.path, exc_info=original)
+            log.error(
+                "Unhandled error on %s %s",
+                request.method,
+                request.path,
+                exc_info=original,
+            )
         db.session.rollback()
-        return _respond(500, "internal_server_error", "An unexpected error occurred; nothing was saved.")
+        return _respond(
+            500,
+            "internal_server_error",
+            "An unexpected error occurred; nothing was saved.",
+        )
     if isinstance(error, CSRFError):
-        return _respond(400, "csrf_error", "The form's security token is missing or expired.")
+        return _respond(
+            400, "csrf_error", "The form's security token is missing or expired."
+        )
     data = getattr(error, "data", None) or {}
     errors = _validation_errors(data["messages"]) if "messages" in data else {}
     type_ = "validation_error" if status == 422 else _slug(HTTPStatus(status).phrase)

@@ -19,7 +19,7 @@ class WasteBankError(Exception):
         self.field = field
 
 
-# -- not found family (404) -------------------------------------------------------------
+# -- not found family (404) ------------------------------------------------------------
 class NotFound(WasteBankError):
     """A resource does not exist, or exists outside what the user may see."""
 
@@ -42,7 +42,7 @@ class UserNotFound(NotFound):
     code = "user_not_found"
 
 
-# -- gone (410) -------------------------------------------------------------------------
+# -- gone (410) ------------------------------------------------------------------------
 class CardRevoked(WasteBankError):
     """The scanned card was replaced by a newer one (lost card reissued)."""
 

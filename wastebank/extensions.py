@@ -12,7 +12,7 @@ from flask_migrate import Migrate
 from flask_smorest import Api as _SmorestApi
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 
 # One naming convention for every constraint, so SQLite and PostgreSQL get the same names
 # and Alembic batch migrations can find (and drop) them.
@@ -29,6 +29,10 @@ class Base(DeclarativeBase):
     """Declarative base with the project's constraint naming convention."""
 
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+#: What services accept: a plain session, or Flask-SQLAlchemy's scoped ``db.session``.
+SessionLike = Session | scoped_session[Any]
 
 
 class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
@@ -52,7 +56,9 @@ class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
             return value.replace(tzinfo=None)
         return value
 
-    def process_result_value(self, value: Any, dialect: sa.Dialect) -> dt.datetime | None:
+    def process_result_value(
+        self, value: Any, dialect: sa.Dialect
+    ) -> dt.datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:

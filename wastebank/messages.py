@@ -7,7 +7,7 @@ here puts them in the message catalog so the form errors show in Indonesian too.
 from __future__ import annotations
 
 
-def N_(text: str) -> str:  # noqa: N802 - gettext's conventional "no-op" marker name
+def N_(text: str) -> str:
     """Mark ``text`` for extraction without translating it here."""
     return text
 
@@ -20,8 +20,7 @@ VALIDATION_MESSAGES = (
     N_("Not a valid string."),
     N_("Unknown field."),
     N_("Must be one of: person, collective."),
-    N_("Shorter than minimum length 1."),
-    N_("Longer than maximum length 120."),
+    N_("Length must be between 1 and 120."),
     N_("Longer than maximum length 255."),
     N_("Longer than maximum length 80."),
     N_("A NIK is exactly 16 digits."),

@@ -33,7 +33,9 @@ class City(db.Model):  # type: ignore[name-defined]
     province: Mapped[str | None] = mapped_column(sa.String(120), nullable=True)
     timezone: Mapped[str] = mapped_column(sa.String(64), nullable=False)
     dlh_name: Mapped[str | None] = mapped_column(sa.String(200), nullable=True)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime, nullable=False, default=utcnow
+    )
 
 
 class Bank(db.Model):  # type: ignore[name-defined]
@@ -43,8 +45,12 @@ class Bank(db.Model):  # type: ignore[name-defined]
     __table_args__ = (
         sa.CheckConstraint("kind IN ('unit', 'induk')", name="kind"),
         # Only units have a parent (and it must be an induk, which the service checks).
-        sa.CheckConstraint("kind = 'unit' OR parent_id IS NULL", name="induk_no_parent"),
-        sa.CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
+        sa.CheckConstraint(
+            "kind = 'unit' OR parent_id IS NULL", name="induk_no_parent"
+        ),
+        sa.CheckConstraint(
+            "parent_id IS NULL OR parent_id <> id", name="not_own_parent"
+        ),
         sa.CheckConstraint("next_member_seq >= 1", name="next_member_seq_positive"),
     )
 
@@ -67,7 +73,9 @@ class Bank(db.Model):  # type: ignore[name-defined]
     active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
     #: the next member sequence number; only ever increases, so numbers are never reused
     next_member_seq: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime, nullable=False, default=utcnow
+    )
 
     parent: Mapped[Bank | None] = relationship(remote_side=[id], back_populates="units")
     units: Mapped[list[Bank]] = relationship(back_populates="parent")
@@ -92,7 +100,8 @@ class User(db.Model):  # type: ignore[name-defined]
             "role IN ('admin', 'dlh', 'manager', 'cashier', 'driver')", name="role"
         ),
         sa.CheckConstraint(
-            "role NOT IN ('manager', 'cashier') OR bank_id IS NOT NULL", name="bank_role_has_bank"
+            "role NOT IN ('manager', 'cashier') OR bank_id IS NOT NULL",
+            name="bank_role_has_bank",
         ),
         sa.CheckConstraint("role <> 'dlh' OR city_id IS NOT NULL", name="dlh_has_city"),
     )
@@ -109,8 +118,12 @@ class User(db.Model):  # type: ignore[name-defined]
         sa.ForeignKey("cities.id"), nullable=True, index=True
     )
     active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
-    last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime, nullable=False, default=utcnow
+    )
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(
+        UTCDateTime, nullable=True
+    )
 
     bank: Mapped[Bank | None] = relationship()
     city: Mapped[City | None] = relationship()
@@ -142,9 +155,13 @@ class ApiToken(db.Model):  # type: ignore[name-defined]
     __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), nullable=False, index=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id"), nullable=False, index=True
+    )
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True, nullable=False)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime, nullable=False, default=utcnow
+    )
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
@@ -175,7 +192,9 @@ class Member(db.Model):  # type: ignore[name-defined]
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    bank_id: Mapped[int] = mapped_column(sa.ForeignKey("banks.id"), nullable=False, index=True)
+    bank_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("banks.id"), nullable=False, index=True
+    )
     seq: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     member_no: Mapped[str] = mapped_column(sa.String(48), unique=True, nullable=False)
     kind: Mapped[str] = mapped_column(sa.String(12), nullable=False, default="person")
@@ -187,7 +206,9 @@ class Member(db.Model):  # type: ignore[name-defined]
     kelurahan: Mapped[str | None] = mapped_column(sa.String(80), nullable=True)
     nik: Mapped[str | None] = mapped_column(sa.String(16), nullable=True)
     active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
-    joined_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    joined_at: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime, nullable=False, default=utcnow
+    )
     updated_at: Mapped[dt.datetime] = mapped_column(
         UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow
     )
@@ -216,7 +237,9 @@ class MemberCard(db.Model):  # type: ignore[name-defined]
     # Stored as is (not hashed): cards must be printable again at any time. The token is
     # random and carries no personal data; see README "Member cards".
     token: Mapped[str] = mapped_column(sa.String(32), unique=True, nullable=False)
-    issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    issued_at: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime, nullable=False, default=utcnow
+    )
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     member: Mapped[Member] = relationship(back_populates="cards")

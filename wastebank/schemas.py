@@ -11,7 +11,9 @@ from marshmallow import Schema, fields, pre_load, validate
 
 from wastebank.models import BANK_KINDS, MEMBER_KINDS, WEEKDAYS
 
-_CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$", error="1-16 letters, digits, - or _.")
+_CODE = validate.Regexp(
+    r"^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$", error="1-16 letters, digits, - or _."
+)
 
 
 class StrippedSchema(Schema):
@@ -31,16 +33,20 @@ class StrippedSchema(Schema):
         return cleaned
 
 
-# -- errors ---------------------------------------------------------------------------------
+# -- errors ----------------------------------------------------------------------------
 class ErrorSchema(Schema):
     """The one error envelope of the API."""
 
     code = fields.Integer(required=True, metadata={"description": "HTTP status code"})
-    status = fields.String(required=True, metadata={"description": "HTTP reason phrase"})
+    status = fields.String(
+        required=True, metadata={"description": "HTTP reason phrase"}
+    )
     type = fields.String(
         required=True, metadata={"description": "stable snake_case error slug"}
     )
-    message = fields.String(required=True, metadata={"description": "human-readable sentence"})
+    message = fields.String(
+        required=True, metadata={"description": "human-readable sentence"}
+    )
     errors = fields.Dict(
         keys=fields.String(),
         required=True,
@@ -48,7 +54,7 @@ class ErrorSchema(Schema):
     )
 
 
-# -- auth -----------------------------------------------------------------------------------
+# -- auth ------------------------------------------------------------------------------
 class TokenRequestSchema(Schema):
     username = fields.String(required=True, validate=validate.Length(min=1, max=80))
     password = fields.String(
@@ -67,7 +73,7 @@ class HealthSchema(Schema):
     database = fields.String(required=True)
 
 
-# -- banks ----------------------------------------------------------------------------------
+# -- banks -----------------------------------------------------------------------------
 class BankSchema(Schema):
     code = fields.String(required=True)
     name = fields.String(required=True)
@@ -99,8 +105,10 @@ class BankCreateSchema(StrippedSchema):
     )
 
 
-# -- members --------------------------------------------------------------------------------
-_PHONE = validate.Regexp(r"^\+?[0-9][0-9 -]{6,18}$", error="A phone number: digits, + - and spaces.")
+# -- members ---------------------------------------------------------------------------
+_PHONE = validate.Regexp(
+    r"^\+?[0-9][0-9 -]{6,18}$", error="A phone number: digits, + - and spaces."
+)
 _RT_RW = validate.Regexp(r"^[0-9]{1,3}$", error="1 to 3 digits.")
 _NIK = validate.Regexp(r"^[0-9]{16}$", error="A NIK is exactly 16 digits.")
 

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from wastebank import cards
@@ -36,6 +36,7 @@ from wastebank.exceptions import (
     TokenExpired,
     TooManyAttempts,
 )
+from wastebank.extensions import SessionLike
 from wastebank.models import (
     WEEKDAYS,
     ApiToken,
@@ -54,11 +55,14 @@ from wastebank.models import (
 _DUMMY_HASH = generate_password_hash("not-a-password", method="pbkdf2:sha256:1000")
 
 
-# -- helpers ------------------------------------------------------------------------------
+# -- helpers ---------------------------------------------------------------------------
 def actor_for(user: User) -> Actor:
     """The access-control view of a logged-in user."""
     return Actor(
-        role=Role(user.role), user_id=user.id, bank_id=user.bank_id, city_id=user.city_id
+        role=Role(user.role),
+        user_id=user.id,
+        bank_id=user.bank_id,
+        city_id=user.city_id,
     )
 
 
@@ -82,7 +86,7 @@ def visible_bank_filter(actor: Actor) -> sa.ColumnElement[bool]:
 
 
 def audit(
-    session: Session,
+    session: SessionLike,
     actor: Actor,
     action: str,
     obj: Any,
@@ -113,9 +117,9 @@ def _check_timezone(name: str) -> str:
     return name
 
 
-# -- cities and banks ----------------------------------------------------------------------
+# -- cities and banks ------------------------------------------------------------------
 def create_city(
-    session: Session,
+    session: SessionLike,
     *,
     code: str,
     name: str,
@@ -139,7 +143,7 @@ def create_city(
     return city
 
 
-def get_city(session: Session, code: str) -> City:
+def get_city(session: SessionLike, code: str) -> City:
     """The city with ``code`` or :class:`InvalidReference`."""
     city = session.scalar(sa.select(City).where(City.code == code.strip().upper()))
     if city is None:
@@ -148,7 +152,7 @@ def get_city(session: Session, code: str) -> City:
 
 
 def create_bank(
-    session: Session,
+    session: SessionLike,
     actor: Actor,
     *,
     code: str,
@@ -174,7 +178,9 @@ def create_bank(
         raise DuplicateCode(f"A bank with code {code} already exists.", field="code")
     parent = None
     if parent_code:
-        parent = session.scalar(sa.select(Bank).where(Bank.code == parent_code.strip().upper()))
+        parent = session.scalar(
+            sa.select(Bank).where(Bank.code == parent_code.strip().upper())
+        )
         if parent is None:
             raise InvalidReference(f"No bank with code {parent_code}.", field="parent")
         if kind != "unit" or parent.kind != "induk":
@@ -182,10 +188,14 @@ def create_bank(
                 "Only a unit can have a parent, and the parent must be an induk.",
                 field="parent",
             )
-    city = get_city(session, city_code) if city_code else (parent.city if parent else None)
+    city = (
+        get_city(session, city_code) if city_code else (parent.city if parent else None)
+    )
     days = [day.lower() for day in opening_days or []]
     if any(day not in WEEKDAYS for day in days):
-        raise InvalidValue("Opening days are mon, tue, wed, thu, fri, sat, sun.", field="opening_days")
+        raise InvalidValue(
+            "Opening days are mon, tue, wed, thu, fri, sat, sun.", field="opening_days"
+        )
     bank = Bank(
         code=code,
         name=name,
@@ -195,7 +205,9 @@ def create_bank(
         address=address,
         latitude=latitude,
         longitude=longitude,
-        timezone=_check_timezone(timezone or (city.timezone if city else "Asia/Jayapura")),
+        timezone=_check_timezone(
+            timezone or (city.timezone if city else "Asia/Jayapura")
+        ),
         opening_days=",".join(sorted(set(days), key=WEEKDAYS.index)),
     )
     session.add(bank)
@@ -204,7 +216,7 @@ def create_bank(
     return bank
 
 
-def get_bank(session: Session, actor: Actor, code: str) -> Bank:
+def get_bank(session: SessionLike, actor: Actor, code: str) -> Bank:
     """The bank with ``code`` if the actor reaches it, else :class:`BankNotFound`."""
     require(actor, Action.BANKS_READ)
     bank = session.scalar(sa.select(Bank).where(Bank.code == code.strip().upper()))
@@ -213,17 +225,19 @@ def get_bank(session: Session, actor: Actor, code: str) -> Bank:
     return bank
 
 
-def list_banks(session: Session, actor: Actor) -> list[Bank]:
+def list_banks(session: SessionLike, actor: Actor) -> list[Bank]:
     """Every bank the actor reaches, ordered by code."""
     require(actor, Action.BANKS_READ)
     return list(
-        session.scalars(sa.select(Bank).where(visible_bank_filter(actor)).order_by(Bank.code))
+        session.scalars(
+            sa.select(Bank).where(visible_bank_filter(actor)).order_by(Bank.code)
+        )
     )
 
 
-# -- users, passwords, tokens ---------------------------------------------------------------
+# -- users, passwords, tokens ----------------------------------------------------------
 def create_user(
-    session: Session,
+    session: SessionLike,
     actor: Actor,
     *,
     username: str,
@@ -232,7 +246,7 @@ def create_user(
     bank_code: str | None = None,
     city_code: str | None = None,
     full_name: str | None = None,
-    password_method: str = "scrypt",
+    password_method: str = "scrypt",  # noqa: S107 - a hash method name
 ) -> User:
     """Create a user. Managers and cashiers need a bank, DLH staff a city.
 
@@ -250,7 +264,9 @@ def create_user(
         raise DuplicateUsername(f"The username {username} is taken.", field="username")
     bank = None
     if bank_code:
-        bank = session.scalar(sa.select(Bank).where(Bank.code == bank_code.strip().upper()))
+        bank = session.scalar(
+            sa.select(Bank).where(Bank.code == bank_code.strip().upper())
+        )
         if bank is None:
             raise InvalidReference(f"No bank with code {bank_code}.", field="bank")
     if role_enum in BANK_ROLES and bank is None:
@@ -268,7 +284,9 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    audit(session, actor, "user.create", user, bank_id=user.bank_id, after={"role": role})
+    audit(
+        session, actor, "user.create", user, bank_id=user.bank_id, after={"role": role}
+    )
     return user
 
 
@@ -281,7 +299,7 @@ class LoginPolicy:
 
 
 def authenticate(
-    session: Session,
+    session: SessionLike,
     *,
     username: str,
     password: str,
@@ -301,10 +319,15 @@ def authenticate(
     now = now or utcnow()
     key = username.strip().lower()[:80]
     throttle = session.get(LoginThrottle, key)
-    if throttle is not None and throttle.locked_until is not None and throttle.locked_until > now:
+    if (
+        throttle is not None
+        and throttle.locked_until is not None
+        and throttle.locked_until > now
+    ):
         wait_s = int((throttle.locked_until - now).total_seconds()) + 1
         raise TooManyAttempts(
-            f"Too many failed logins; try again in {wait_s} seconds.", retry_after_s=wait_s
+            f"Too many failed logins; try again in {wait_s} seconds.",
+            retry_after_s=wait_s,
         )
     user = session.scalar(sa.select(User).where(User.username == key))
     valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
@@ -319,7 +342,7 @@ def authenticate(
 
 
 def _count_failure(
-    session: Session,
+    session: SessionLike,
     key: str,
     throttle: LoginThrottle | None,
     policy: LoginPolicy,
@@ -331,7 +354,9 @@ def _count_failure(
             # A savepoint: two first failures racing for one username must not turn
             # into an IntegrityError for the loser.
             with session.begin_nested():
-                throttle = LoginThrottle(username=key, failures=0, window_started_at=now)
+                throttle = LoginThrottle(
+                    username=key, failures=0, window_started_at=now
+                )
                 session.add(throttle)
         except IntegrityError:
             throttle = session.get(LoginThrottle, key, populate_existing=True)
@@ -351,7 +376,7 @@ def _token_hash(raw: str) -> str:
 
 
 def issue_token(
-    session: Session, user: User, *, ttl_s: int, now: dt.datetime | None = None
+    session: SessionLike, user: User, *, ttl_s: int, now: dt.datetime | None = None
 ) -> tuple[str, ApiToken]:
     """Create a bearer token for ``user`` valid for ``ttl_s`` seconds.
 
@@ -370,7 +395,9 @@ def issue_token(
     return raw, token
 
 
-def user_for_token(session: Session, raw: str, *, now: dt.datetime | None = None) -> User:
+def user_for_token(
+    session: SessionLike, raw: str, *, now: dt.datetime | None = None
+) -> User:
     """The active user a bearer token belongs to.
 
     :raises TokenExpired: the token is past its expiry.
@@ -389,15 +416,25 @@ def user_for_token(session: Session, raw: str, *, now: dt.datetime | None = None
     return token.user
 
 
-# -- members ---------------------------------------------------------------------------------
-MEMBER_FIELDS = ("name", "kind", "phone", "address", "rt", "rw", "kelurahan", "nik", "active")
+# -- members ---------------------------------------------------------------------------
+MEMBER_FIELDS = (
+    "name",
+    "kind",
+    "phone",
+    "address",
+    "rt",
+    "rw",
+    "kelurahan",
+    "nik",
+    "active",
+)
 
 
 def _member_snapshot(member: Member) -> dict[str, Any]:
     return {field: getattr(member, field) for field in MEMBER_FIELDS}
 
 
-def _writable_bank(session: Session, actor: Actor, code: str) -> Bank:
+def _writable_bank(session: SessionLike, actor: Actor, code: str) -> Bank:
     require(actor, Action.MEMBERS_WRITE)
     bank = session.scalar(sa.select(Bank).where(Bank.code == code.strip().upper()))
     if bank is None:
@@ -414,7 +451,7 @@ def member_number(bank: Bank, seq: int) -> str:
 
 
 def register_member(
-    session: Session, actor: Actor, *, bank: str, **fields: Any
+    session: SessionLike, actor: Actor, *, bank: str, **fields: Any
 ) -> Member:
     """Register a member at the bank with code ``bank`` and issue their first card.
 
@@ -422,13 +459,16 @@ def register_member(
     lock on PostgreSQL), so concurrent registrations never share or reuse a number.
     """
     bank_obj = _writable_bank(session, actor, bank)
-    seq = session.execute(
-        sa.update(Bank)
-        .where(Bank.id == bank_obj.id)
-        .values(next_member_seq=Bank.next_member_seq + 1)
-        .returning(Bank.next_member_seq)
-        .execution_options(synchronize_session=False)
-    ).scalar_one() - 1
+    seq = (
+        session.execute(
+            sa.update(Bank)
+            .where(Bank.id == bank_obj.id)
+            .values(next_member_seq=Bank.next_member_seq + 1)
+            .returning(Bank.next_member_seq)
+            .execution_options(synchronize_session=False)
+        ).scalar_one()
+        - 1
+    )
     member = Member(
         bank=bank_obj,
         seq=seq,
@@ -439,11 +479,18 @@ def register_member(
     session.flush()
     session.add(MemberCard(member=member, token=cards.new_token()))
     session.flush()
-    audit(session, actor, "member.create", member, bank_id=bank_obj.id, after=_member_snapshot(member))
+    audit(
+        session,
+        actor,
+        "member.create",
+        member,
+        bank_id=bank_obj.id,
+        after=_member_snapshot(member),
+    )
     return member
 
 
-def get_member(session: Session, actor: Actor, member_id: int) -> Member:
+def get_member(session: SessionLike, actor: Actor, member_id: int) -> Member:
     """The member if the actor reaches their bank, else :class:`MemberNotFound`."""
     require(actor, Action.MEMBERS_READ)
     member = session.get(Member, member_id)
@@ -453,7 +500,7 @@ def get_member(session: Session, actor: Actor, member_id: int) -> Member:
 
 
 def search_members(
-    session: Session,
+    session: SessionLike,
     actor: Actor,
     *,
     bank: str | None = None,
@@ -471,14 +518,20 @@ def search_members(
     require(actor, Action.MEMBERS_READ)
     query = sa.select(Member).join(Member.bank).where(visible_bank_filter(actor))
     if bank:
-        bank_obj = session.scalar(sa.select(Bank).where(Bank.code == bank.strip().upper()))
+        bank_obj = session.scalar(
+            sa.select(Bank).where(Bank.code == bank.strip().upper())
+        )
         if bank_obj is None:
             raise InvalidReference(f"No bank with code {bank}.", field="bank")
         if not reaches(actor, bank_obj.ref):
-            raise PermissionDenied(f"You may not see the members of bank {bank_obj.code}.")
+            raise PermissionDenied(
+                f"You may not see the members of bank {bank_obj.code}."
+            )
         query = query.where(Member.bank_id == bank_obj.id)
     if q and q.strip():
-        escaped = q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        escaped = (
+            q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        )
         pattern = f"%{escaped}%"
         query = query.where(
             sa.or_(
@@ -489,7 +542,9 @@ def search_members(
         )
     if active is not None:
         query = query.where(Member.active == active)
-    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    total = (
+        session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    )
     items = session.scalars(
         query.options(selectinload(Member.bank).selectinload(Bank.city))
         .order_by(Member.member_no)
@@ -500,7 +555,7 @@ def search_members(
 
 
 def update_member(
-    session: Session, actor: Actor, member_id: int, changes: Mapping[str, Any]
+    session: SessionLike, actor: Actor, member_id: int, changes: Mapping[str, Any]
 ) -> Member:
     """Change a member's details; ``active: False`` deactivates (members are never deleted)."""
     member = get_member(session, actor, member_id)
@@ -512,12 +567,20 @@ def update_member(
     session.flush()
     after = _member_snapshot(member)
     if after != before:
-        audit(session, actor, "member.update", member, bank_id=member.bank_id, before=before, after=after)
+        audit(
+            session,
+            actor,
+            "member.update",
+            member,
+            bank_id=member.bank_id,
+            before=before,
+            after=after,
+        )
     return member
 
 
-# -- cards ------------------------------------------------------------------------------------
-def member_card(session: Session, actor: Actor, member_id: int) -> MemberCard:
+# -- cards -----------------------------------------------------------------------------
+def member_card(session: SessionLike, actor: Actor, member_id: int) -> MemberCard:
     """The member's current card (one is issued if the member somehow has none)."""
     member = get_member(session, actor, member_id)
     card = member.active_card
@@ -529,7 +592,7 @@ def member_card(session: Session, actor: Actor, member_id: int) -> MemberCard:
     return card
 
 
-def resolve_card(session: Session, actor: Actor, scanned: str) -> Member:
+def resolve_card(session: SessionLike, actor: Actor, scanned: str) -> Member:
     """The member a scanned card token belongs to.
 
     :raises CardNotFound: the text is no token, no card has it, or the card's bank is
@@ -550,7 +613,7 @@ def resolve_card(session: Session, actor: Actor, scanned: str) -> Member:
     return card.member
 
 
-def reissue_card(session: Session, actor: Actor, member_id: int) -> MemberCard:
+def reissue_card(session: SessionLike, actor: Actor, member_id: int) -> MemberCard:
     """Revoke the member's current card(s) and issue a new token (lost or damaged card)."""
     member = get_member(session, actor, member_id)
     require(actor, Action.CARDS_REISSUE)
@@ -565,7 +628,9 @@ def reissue_card(session: Session, actor: Actor, member_id: int) -> MemberCard:
     return card
 
 
-def bank_cards(session: Session, actor: Actor, bank_code: str) -> tuple[Bank, list[Member]]:
+def bank_cards(
+    session: SessionLike, actor: Actor, bank_code: str
+) -> tuple[Bank, list[Member]]:
     """A bank's active members with their cards, for the print sheet."""
     bank = get_bank(session, actor, bank_code)
     require(actor, Action.MEMBERS_READ)

@@ -32,7 +32,11 @@ from wastebank.exceptions import (
     TooManyAttempts,
 )
 from wastebank.extensions import db
-from wastebank.schemas import MemberCreateSchema, MemberQueryArgsSchema, TokenRequestSchema
+from wastebank.schemas import (
+    MemberCreateSchema,
+    MemberQueryArgsSchema,
+    TokenRequestSchema,
+)
 
 bp = Blueprint("wastebank", __name__)
 
@@ -68,15 +72,27 @@ def login() -> Any:
     error, status = None, 200
     try:
         args = TokenRequestSchema().load(
-            {"username": request.form.get("username", ""), "password": request.form.get("password", "")}
+            {
+                "username": request.form.get("username", ""),
+                "password": request.form.get("password", ""),
+            }
         )
         user = services.authenticate(
-            db.session, username=args["username"], password=args["password"], policy=login_policy()
+            db.session,
+            username=args["username"],
+            password=args["password"],
+            policy=login_policy(),
         )
     except ValidationError:
         error, status = _("Please fill in your username and password."), 422
     except TooManyAttempts as exc:
-        error, status = _("Too many failed attempts. Try again in %(seconds)s seconds.", seconds=exc.retry_after_s), 429
+        error, status = (
+            _(
+                "Too many failed attempts. Try again in %(seconds)s seconds.",
+                seconds=exc.retry_after_s,
+            ),
+            429,
+        )
     except AuthenticationFailed:
         db.session.commit()  # keep the failure count
         error, status = _("Wrong username or password."), 401
@@ -118,7 +134,12 @@ def list_members() -> Any:
     actor = ui_actor()
     try:
         members, total = services.search_members(
-            db.session, actor, bank=args["bank"], q=args["q"], page=max(page, 1), page_size=PAGE_SIZE
+            db.session,
+            actor,
+            bank=args["bank"],
+            q=args["q"],
+            page=max(page, 1),
+            page_size=PAGE_SIZE,
         )
     except (InvalidReference, PermissionDenied):
         members, total = [], 0
@@ -144,13 +165,21 @@ def create_member() -> Any:
     actor = ui_actor()
     if not actor.can(Action.MEMBERS_WRITE):
         abort(403)
-    banks = [b for b in services.list_banks(db.session, actor) if b.kind == "unit" or actor.role != Role.DLH]
+    banks = [
+        b
+        for b in services.list_banks(db.session, actor)
+        if b.kind == "unit" or actor.role != Role.DLH
+    ]
     if request.method == "GET":
-        return render_template("wastebank/members/new.html", banks=banks, form={}, errors={})
+        return render_template(
+            "wastebank/members/new.html", banks=banks, form={}, errors={}
+        )
     form = request.form.to_dict()
     form.pop("csrf_token", None)
     try:
-        member = services.register_member(db.session, actor, **MemberCreateSchema().load(form))
+        member = services.register_member(
+            db.session, actor, **MemberCreateSchema().load(form)
+        )
     except ValidationError as exc:
         return render_template(
             "wastebank/members/new.html", banks=banks, form=form, errors=exc.messages
@@ -163,7 +192,14 @@ def create_member() -> Any:
             errors={"bank": [_("Choose one of your banks.")]},
         ), 422
     db.session.commit()
-    flash(_("Member %(name)s registered as %(number)s.", name=member.name, number=member.member_no), "success")
+    flash(
+        _(
+            "Member %(name)s registered as %(number)s.",
+            name=member.name,
+            number=member.member_no,
+        ),
+        "success",
+    )
     return redirect(url_for("wastebank.get_member", member_id=member.id))
 
 

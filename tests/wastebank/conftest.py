@@ -25,20 +25,37 @@ class World:
 def world(db: Session) -> World:
     """Ambon: induk BSI with units BSU1 and BSU2; Mojokerto: one bank. Users of each role."""
     amb = factories.make_city(db, code="AMB", name="Kota Ambon")
-    mjk = factories.make_city(db, code="MJK", name="Kota Mojokerto", timezone="Asia/Jakarta")
+    mjk = factories.make_city(
+        db, code="MJK", name="Kota Mojokerto", timezone="Asia/Jakarta"
+    )
     induk = factories.make_bank(db, code="BSI", kind="induk", city_code=amb.code)
     unit = factories.make_bank(db, code="BSU1", parent_code="BSI", city_code=amb.code)
-    sibling = factories.make_bank(db, code="BSU2", parent_code="BSI", city_code=amb.code)
+    sibling = factories.make_bank(
+        db, code="BSU2", parent_code="BSI", city_code=amb.code
+    )
     other = factories.make_bank(db, code="MJK1", city_code=mjk.code)
-    members = {b.code: factories.make_member(db, b, name=f"Anggota {b.code}") for b in (induk, unit, sibling, other)}
+    members = {
+        b.code: factories.make_member(db, b, name=f"Anggota {b.code}")
+        for b in (induk, unit, sibling, other)
+    }
     users = {
         "admin": factories.make_user(db, username="admin", role="admin"),
         "dlh": factories.make_user(db, username="dlh", role="dlh", city_code="AMB"),
-        "dlh_other_city": factories.make_user(db, username="dlh2", role="dlh", city_code="MJK"),
-        "induk_manager": factories.make_user(db, username="mi", role="manager", bank_code="BSI"),
-        "unit_manager": factories.make_user(db, username="mu", role="manager", bank_code="BSU1"),
-        "cashier": factories.make_user(db, username="kasir", role="cashier", bank_code="BSU1"),
-        "driver": factories.make_user(db, username="sopir", role="driver", city_code="AMB"),
+        "dlh_other_city": factories.make_user(
+            db, username="dlh2", role="dlh", city_code="MJK"
+        ),
+        "induk_manager": factories.make_user(
+            db, username="mi", role="manager", bank_code="BSI"
+        ),
+        "unit_manager": factories.make_user(
+            db, username="mu", role="manager", bank_code="BSU1"
+        ),
+        "cashier": factories.make_user(
+            db, username="kasir", role="cashier", bank_code="BSU1"
+        ),
+        "driver": factories.make_user(
+            db, username="sopir", role="driver", city_code="AMB"
+        ),
     }
     db.commit()
     return World(induk, unit, sibling, other, members, users)

@@ -21,13 +21,13 @@ from wastebank.models import Member, MemberCard
 # Who reaches which bank's member: own unit, sibling unit, parent induk, other city.
 SCOPE_MATRIX = {
     #               BSU1   BSU2   BSI    MJK1
-    "admin":         (200,   200,   200,   200),
-    "dlh":           (200,   200,   200,   404),
-    "dlh_other_city": (404,  404,   404,   200),
-    "induk_manager": (200,   200,   200,   404),
-    "unit_manager":  (200,   404,   404,   404),
-    "cashier":       (200,   404,   404,   404),
-    "driver":        (403,   403,   403,   403),
+    "admin": (200, 200, 200, 200),
+    "dlh": (200, 200, 200, 404),
+    "dlh_other_city": (404, 404, 404, 200),
+    "induk_manager": (200, 200, 200, 404),
+    "unit_manager": (200, 404, 404, 404),
+    "cashier": (200, 404, 404, 404),
+    "driver": (403, 403, 403, 403),
 }
 BANK_ORDER = ("BSU1", "BSU2", "BSI", "MJK1")
 
@@ -41,21 +41,29 @@ def _member_count(db: Session) -> int:
     return db.scalar(sa.select(sa.func.count()).select_from(Member)) or 0
 
 
-# -- tokens -----------------------------------------------------------------------------------
-def test_token_is_issued_for_the_right_password_and_opens_the_api(client: FlaskClient, world: World) -> None:
-    response = client.post("/api/v1/auth/token", json={"username": "kasir", "password": factories.PASSWORD})
+# -- tokens ----------------------------------------------------------------------------
+def test_token_is_issued_for_the_right_password_and_opens_the_api(
+    client: FlaskClient, world: World
+) -> None:
+    response = client.post(
+        "/api/v1/auth/token", json={"username": "kasir", "password": factories.PASSWORD}
+    )
     assert response.status_code == 200
     body = response.get_json()
     assert body["token_type"] == "Bearer"
     assert len(body["access_token"]) >= 40
     expires_at = dt.datetime.fromisoformat(body["expires_at"])
     assert expires_at > dt.datetime.now(dt.UTC) + dt.timedelta(hours=11)
-    listed = client.get("/api/v1/members", headers={"Authorization": f"Bearer {body['access_token']}"})
+    listed = client.get(
+        "/api/v1/members", headers={"Authorization": f"Bearer {body['access_token']}"}
+    )
     assert listed.status_code == 200
 
 
 def test_wrong_password_gets_401_envelope(client: FlaskClient, world: World) -> None:
-    response = client.post("/api/v1/auth/token", json={"username": "kasir", "password": "wrong"})
+    response = client.post(
+        "/api/v1/auth/token", json={"username": "kasir", "password": "wrong"}
+    )
     assert response.status_code == 401
     assert response.get_json()["type"] == "authentication_failed"
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
@@ -65,16 +73,22 @@ def test_repeated_failures_for_one_user_are_throttled_even_with_the_right_passwo
     client: FlaskClient, world: World
 ) -> None:
     statuses = [
-        client.post("/api/v1/auth/token", json={"username": "kasir", "password": "nope"}).status_code
+        client.post(
+            "/api/v1/auth/token", json={"username": "kasir", "password": "nope"}
+        ).status_code
         for _ in range(5)
     ]
     assert statuses == [401] * 5
-    locked = client.post("/api/v1/auth/token", json={"username": "KASIR", "password": factories.PASSWORD})
+    locked = client.post(
+        "/api/v1/auth/token", json={"username": "KASIR", "password": factories.PASSWORD}
+    )
     assert locked.status_code == 429
     assert locked.get_json()["type"] == "too_many_attempts"
     assert 0 < int(locked.headers["Retry-After"]) <= 15 * 60 + 1
     # Another user is not affected by kasir's lock.
-    other = client.post("/api/v1/auth/token", json={"username": "mu", "password": factories.PASSWORD})
+    other = client.post(
+        "/api/v1/auth/token", json={"username": "mu", "password": factories.PASSWORD}
+    )
     assert other.status_code == 200
 
 
@@ -83,15 +97,23 @@ def test_throttle_lifts_after_the_window(db: Session, world: World) -> None:
     start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     for _ in range(2):
         with pytest.raises(services.AuthenticationFailed):
-            services.authenticate(db, username="kasir", password="x", policy=policy, now=start)
+            services.authenticate(
+                db, username="kasir", password="x", policy=policy, now=start
+            )
     with pytest.raises(services.TooManyAttempts):
-        services.authenticate(db, username="kasir", password=factories.PASSWORD, policy=policy, now=start)
+        services.authenticate(
+            db, username="kasir", password=factories.PASSWORD, policy=policy, now=start
+        )
     later = start + dt.timedelta(seconds=61)
-    user = services.authenticate(db, username="kasir", password=factories.PASSWORD, policy=policy, now=later)
+    user = services.authenticate(
+        db, username="kasir", password=factories.PASSWORD, policy=policy, now=later
+    )
     assert user.username == "kasir"
 
 
-def test_expired_token_is_refused_with_its_own_type(client: FlaskClient, db: Session, world: World) -> None:
+def test_expired_token_is_refused_with_its_own_type(
+    client: FlaskClient, db: Session, world: World
+) -> None:
     past = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
     raw, _ = services.issue_token(db, world.users["cashier"], ttl_s=3600, now=past)
     db.commit()
@@ -104,9 +126,13 @@ def test_expired_token_is_refused_with_its_own_type(client: FlaskClient, db: Ses
     "header",
     [None, "Bearer", "Bearer not-a-token", "Basic a2FzaXI6eA==", "bearer    "],
 )
-def test_api_routes_require_a_valid_token(client: FlaskClient, world: World, header: str | None) -> None:
+def test_api_routes_require_a_valid_token(
+    client: FlaskClient, world: World, header: str | None
+) -> None:
     headers = {"Authorization": header} if header is not None else {}
-    response = client.get(f"/api/v1/members/{world.members['BSU1'].id}", headers=headers)
+    response = client.get(
+        f"/api/v1/members/{world.members['BSU1'].id}", headers=headers
+    )
     assert response.status_code == 401
     assert set(response.get_json()) == {"code", "status", "type", "message", "errors"}
 
@@ -116,7 +142,10 @@ def test_openapi_document_and_health_need_no_token(client: FlaskClient) -> None:
     assert spec.status_code == 200
     paths = spec.get_json()["paths"]
     assert "/api/v1/members/{member_id}/card.png" in paths
-    assert spec.get_json()["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert (
+        spec.get_json()["components"]["securitySchemes"]["bearerAuth"]["scheme"]
+        == "bearer"
+    )
     assert paths["/api/v1/auth/token"]["post"]["security"] == []
     assert client.get("/healthz").get_json() == {"status": "ok", "database": "ok"}
     docs = client.get("/api/v1/docs")
@@ -124,14 +153,16 @@ def test_openapi_document_and_health_need_no_token(client: FlaskClient) -> None:
     assert b"/static/vendor/swagger-ui/swagger-ui-bundle.js" in docs.data
 
 
-# -- scoping matrix ---------------------------------------------------------------------------
+# -- scoping matrix --------------------------------------------------------------------
 @pytest.mark.parametrize("who", sorted(SCOPE_MATRIX))
 def test_role_and_bank_scoping_matrix_for_reading_members(
     client: FlaskClient, db: Session, world: World, who: str
 ) -> None:
     headers = _headers(db, world, who)
     got = tuple(
-        client.get(f"/api/v1/members/{world.members[code].id}", headers=headers).status_code
+        client.get(
+            f"/api/v1/members/{world.members[code].id}", headers=headers
+        ).status_code
         for code in BANK_ORDER
     )
     assert got == SCOPE_MATRIX[who]
@@ -142,7 +173,11 @@ def test_member_listing_shows_only_reachable_banks(
     client: FlaskClient, db: Session, world: World, who: str
 ) -> None:
     response = client.get("/api/v1/members", headers=_headers(db, world, who))
-    expected = {code for code, status in zip(BANK_ORDER, SCOPE_MATRIX[who], strict=True) if status == 200}
+    expected = {
+        code
+        for code, status in zip(BANK_ORDER, SCOPE_MATRIX[who], strict=True)
+        if status == 200
+    }
     if who == "driver":
         assert response.status_code == 403
         return
@@ -169,20 +204,28 @@ def test_member_registration_is_scoped_to_reachable_banks(
 ) -> None:
     before = _member_count(db)
     response = client.post(
-        "/api/v1/members", json={"bank": bank, "name": "Baru"}, headers=_headers(db, world, who)
+        "/api/v1/members",
+        json={"bank": bank, "name": "Baru"},
+        headers=_headers(db, world, who),
     )
     assert response.status_code == status, response.get_json()
     assert _member_count(db) == before + (1 if status == 201 else 0)
 
 
-def test_listing_another_banks_members_by_filter_is_forbidden(client: FlaskClient, db: Session, world: World) -> None:
-    response = client.get("/api/v1/members?bank=BSU2", headers=_headers(db, world, "cashier"))
+def test_listing_another_banks_members_by_filter_is_forbidden(
+    client: FlaskClient, db: Session, world: World
+) -> None:
+    response = client.get(
+        "/api/v1/members?bank=BSU2", headers=_headers(db, world, "cashier")
+    )
     assert response.status_code == 403
     assert response.get_json()["type"] == "permission_denied"
 
 
-# -- members ----------------------------------------------------------------------------------
-def test_register_member_returns_a_readable_member_number(client: FlaskClient, db: Session, world: World) -> None:
+# -- members ---------------------------------------------------------------------------
+def test_register_member_returns_a_readable_member_number(
+    client: FlaskClient, db: Session, world: World
+) -> None:
     headers = _headers(db, world, "cashier")
     body = {
         "bank": "bsu1",
@@ -207,9 +250,13 @@ def test_register_member_returns_a_readable_member_number(client: FlaskClient, d
     assert fetched.get_json() == member
 
 
-def test_search_by_name_number_or_phone_with_pagination(client: FlaskClient, db: Session, world: World) -> None:
+def test_search_by_name_number_or_phone_with_pagination(
+    client: FlaskClient, db: Session, world: World
+) -> None:
     for i in range(7):
-        factories.make_member(db, world.unit, name=f"Siti {i}", phone=f"0812000000{i:02d}")
+        factories.make_member(
+            db, world.unit, name=f"Siti {i}", phone=f"0812000000{i:02d}"
+        )
     db.commit()
     headers = _headers(db, world, "cashier")
     by_name = client.get("/api/v1/members?q=siti&page_size=3&page=3", headers=headers)
@@ -226,22 +273,35 @@ def test_search_by_name_number_or_phone_with_pagination(client: FlaskClient, db:
     assert client.get("/api/v1/members?q=%25", headers=headers).get_json() == []
 
 
-def test_page_size_is_capped_at_1000(client: FlaskClient, db: Session, world: World) -> None:
+def test_page_size_is_capped_at_1000(
+    client: FlaskClient, db: Session, world: World
+) -> None:
     headers = _headers(db, world, "admin")
-    assert client.get("/api/v1/members?page_size=1000", headers=headers).status_code == 200
+    assert (
+        client.get("/api/v1/members?page_size=1000", headers=headers).status_code == 200
+    )
     too_big = client.get("/api/v1/members?page_size=1001", headers=headers)
     assert too_big.status_code == 422
     assert "page_size" in too_big.get_json()["errors"]
 
 
-def test_members_are_deactivated_not_deleted(client: FlaskClient, db: Session, world: World) -> None:
+def test_members_are_deactivated_not_deleted(
+    client: FlaskClient, db: Session, world: World
+) -> None:
     headers = _headers(db, world, "cashier")
     member_id = world.members["BSU1"].id
-    response = client.patch(f"/api/v1/members/{member_id}", json={"active": False, "phone": "0811111111"}, headers=headers)
+    response = client.patch(
+        f"/api/v1/members/{member_id}",
+        json={"active": False, "phone": "0811111111"},
+        headers=headers,
+    )
     assert response.status_code == 200
     assert response.get_json()["active"] is False
     assert response.get_json()["phone"] == "0811111111"
-    assert client.delete(f"/api/v1/members/{member_id}", headers=headers).status_code == 405
+    assert (
+        client.delete(f"/api/v1/members/{member_id}", headers=headers).status_code
+        == 405
+    )
     active_only = client.get("/api/v1/members?active=true", headers=headers).get_json()
     assert member_id not in [m["id"] for m in active_only]
 
@@ -266,7 +326,9 @@ def test_bad_member_input_gets_422_and_writes_nothing(
     client: FlaskClient, db: Session, world: World, body: dict[str, object], field: str
 ) -> None:
     before = _member_count(db)
-    response = client.post("/api/v1/members", json=body, headers=_headers(db, world, "admin"))
+    response = client.post(
+        "/api/v1/members", json=body, headers=_headers(db, world, "admin")
+    )
     assert response.status_code == 422
     envelope = response.get_json()
     assert field in envelope["errors"]
@@ -286,7 +348,12 @@ def test_bad_member_input_gets_422_and_writes_nothing(
     ],
 )
 def test_malformed_bodies_get_a_4xx_envelope_and_write_nothing(
-    client: FlaskClient, db: Session, world: World, data: str, content_type: str, status: int
+    client: FlaskClient,
+    db: Session,
+    world: World,
+    data: str,
+    content_type: str,
+    status: int,
 ) -> None:
     before = _member_count(db)
     headers = {**_headers(db, world, "admin"), "Content-Type": content_type}
@@ -296,18 +363,22 @@ def test_malformed_bodies_get_a_4xx_envelope_and_write_nothing(
     assert _member_count(db) == before
 
 
-def test_huge_body_is_refused_with_413_envelope(client: FlaskClient, db: Session, world: World) -> None:
+def test_huge_body_is_refused_with_413_envelope(
+    client: FlaskClient, db: Session, world: World
+) -> None:
     before = _member_count(db)
     body = json.dumps({"bank": "BSU1", "name": "A", "address": "x" * (2 * 1024 * 1024)})
     response = client.post(
-        "/api/v1/members", data=body, headers={**_headers(db, world, "admin"), "Content-Type": "application/json"}
+        "/api/v1/members",
+        data=body,
+        headers={**_headers(db, world, "admin"), "Content-Type": "application/json"},
     )
     assert response.status_code == 413
     assert response.get_json()["type"] == "request_entity_too_large"
     assert _member_count(db) == before
 
 
-# -- cards ------------------------------------------------------------------------------------
+# -- cards -----------------------------------------------------------------------------
 def test_card_png_decodes_to_the_token_that_resolves_to_the_member(
     client: FlaskClient, db: Session, world: World
 ) -> None:
@@ -320,22 +391,34 @@ def test_card_png_decodes_to_the_token_that_resolves_to_the_member(
     assert len(results) == 1
     token = results[0].text
     assert results[0].format == zxingcpp.BarcodeFormat.QRCode
-    assert member.name not in token and member.member_no not in token  # no personal data
+    assert (
+        member.name not in token and member.member_no not in token
+    )  # no personal data
     resolved = client.get(f"/api/v1/cards/{token}", headers=headers)
     assert resolved.status_code == 200
     assert resolved.get_json()["member"]["id"] == member.id
     # A scanner with caps lock on, or a person reading it aloud with hyphens, still works.
-    assert client.get(f"/api/v1/cards/{token.lower()[:13]}-{token.lower()[13:]}", headers=headers).status_code == 200
+    assert (
+        client.get(
+            f"/api/v1/cards/{token.lower()[:13]}-{token.lower()[13:]}", headers=headers
+        ).status_code
+        == 200
+    )
 
 
 def test_card_svg_is_served(client: FlaskClient, db: Session, world: World) -> None:
-    response = client.get(f"/api/v1/members/{world.members['BSU1'].id}/card.svg", headers=_headers(db, world, "cashier"))
+    response = client.get(
+        f"/api/v1/members/{world.members['BSU1'].id}/card.svg",
+        headers=_headers(db, world, "cashier"),
+    )
     assert response.status_code == 200
     assert response.mimetype == "image/svg+xml"
     assert b"<path" in response.data
 
 
-def test_reissued_card_replaces_the_old_token(client: FlaskClient, db: Session, world: World) -> None:
+def test_reissued_card_replaces_the_old_token(
+    client: FlaskClient, db: Session, world: World
+) -> None:
     headers = _headers(db, world, "cashier")
     member = world.members["BSU1"]
     old = member.active_card.token
@@ -344,41 +427,82 @@ def test_reissued_card_replaces_the_old_token(client: FlaskClient, db: Session, 
     new = response.get_json()["token"]
     assert new != old
     assert client.get(f"/api/v1/cards/{old}", headers=headers).status_code == 410
-    assert client.get(f"/api/v1/cards/{new}", headers=headers).get_json()["member"]["id"] == member.id
+    assert (
+        client.get(f"/api/v1/cards/{new}", headers=headers).get_json()["member"]["id"]
+        == member.id
+    )
     db.expire_all()
-    cards = db.scalars(sa.select(MemberCard).where(MemberCard.member_id == member.id)).all()
+    cards = db.scalars(
+        sa.select(MemberCard).where(MemberCard.member_id == member.id)
+    ).all()
     assert sum(card.revoked_at is None for card in cards) == 1
 
 
-def test_cards_of_unreachable_banks_resolve_to_nothing(client: FlaskClient, db: Session, world: World) -> None:
+def test_cards_of_unreachable_banks_resolve_to_nothing(
+    client: FlaskClient, db: Session, world: World
+) -> None:
     token = world.members["BSU2"].active_card.token
-    response = client.get(f"/api/v1/cards/{token}", headers=_headers(db, world, "cashier"))
+    response = client.get(
+        f"/api/v1/cards/{token}", headers=_headers(db, world, "cashier")
+    )
     assert response.status_code == 404
     assert response.get_json()["type"] == "card_not_found"
-    assert client.get("/api/v1/cards/garbage", headers=_headers(db, world, "cashier")).status_code == 404
+    assert (
+        client.get(
+            "/api/v1/cards/garbage", headers=_headers(db, world, "cashier")
+        ).status_code
+        == 404
+    )
 
 
-def test_dlh_cannot_reissue_cards(client: FlaskClient, db: Session, world: World) -> None:
+def test_dlh_cannot_reissue_cards(
+    client: FlaskClient, db: Session, world: World
+) -> None:
     response = client.post(
-        f"/api/v1/members/{world.members['BSU1'].id}/card/reissue", headers=_headers(db, world, "dlh")
+        f"/api/v1/members/{world.members['BSU1'].id}/card/reissue",
+        headers=_headers(db, world, "dlh"),
     )
     assert response.status_code == 403
 
 
-# -- banks ------------------------------------------------------------------------------------
-def test_banks_listing_is_scoped_and_creation_is_admin_only(client: FlaskClient, db: Session, world: World) -> None:
-    induk_view = client.get("/api/v1/banks", headers=_headers(db, world, "induk_manager")).get_json()
+# -- banks -----------------------------------------------------------------------------
+def test_banks_listing_is_scoped_and_creation_is_admin_only(
+    client: FlaskClient, db: Session, world: World
+) -> None:
+    induk_view = client.get(
+        "/api/v1/banks", headers=_headers(db, world, "induk_manager")
+    ).get_json()
     assert [b["code"] for b in induk_view] == ["BSI", "BSU1", "BSU2"]
     assert induk_view[1]["parent"] == "BSI"
-    body = {"code": "BSU9", "name": "Baru", "kind": "unit", "parent": "BSI", "opening_days": ["sat"]}
-    assert client.post("/api/v1/banks", json=body, headers=_headers(db, world, "induk_manager")).status_code == 403
-    created = client.post("/api/v1/banks", json=body, headers=_headers(db, world, "admin"))
+    body = {
+        "code": "BSU9",
+        "name": "Baru",
+        "kind": "unit",
+        "parent": "BSI",
+        "opening_days": ["sat"],
+    }
+    assert (
+        client.post(
+            "/api/v1/banks", json=body, headers=_headers(db, world, "induk_manager")
+        ).status_code
+        == 403
+    )
+    created = client.post(
+        "/api/v1/banks", json=body, headers=_headers(db, world, "admin")
+    )
     assert created.status_code == 201
     assert created.get_json()["city"] == "AMB"  # inherited from the induk
     assert created.get_json()["timezone"] == "Asia/Jayapura"
     bad_parent = client.post(
-        "/api/v1/banks", json={**body, "code": "BSU8", "parent": "BSU1"}, headers=_headers(db, world, "admin")
+        "/api/v1/banks",
+        json={**body, "code": "BSU8", "parent": "BSU1"},
+        headers=_headers(db, world, "admin"),
     )
     assert bad_parent.status_code == 409
     assert bad_parent.get_json()["type"] == "invalid_hierarchy"
-    assert client.get("/api/v1/banks/MJK1", headers=_headers(db, world, "cashier")).status_code == 404
+    assert (
+        client.get(
+            "/api/v1/banks/MJK1", headers=_headers(db, world, "cashier")
+        ).status_code
+        == 404
+    )

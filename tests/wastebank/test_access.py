@@ -1,0 +1,42 @@
+"""Pure role and scoping rules."""
+
+from __future__ import annotations
+
+import pytest
+
+from wastebank.access import ROLE_ACTIONS, Action, Actor, BankRef, Role, reaches
+
+CITY, OTHER_CITY = 1, 2
+INDUK = BankRef(bank_id=10, city_id=CITY, parent_id=None)
+UNIT = BankRef(bank_id=11, city_id=CITY, parent_id=10)
+SIBLING = BankRef(bank_id=12, city_id=CITY, parent_id=10)
+ELSEWHERE = BankRef(bank_id=20, city_id=OTHER_CITY, parent_id=None)
+
+
+@pytest.mark.parametrize(
+    ("actor", "expected"),
+    [
+        (Actor(Role.ADMIN), (True, True, True, True)),
+        (Actor(Role.DLH, city_id=CITY), (True, True, True, False)),
+        (Actor(Role.DLH, city_id=None), (False, False, False, False)),
+        (Actor(Role.MANAGER, bank_id=10), (True, True, True, False)),
+        (Actor(Role.MANAGER, bank_id=11), (False, True, False, False)),
+        (Actor(Role.CASHIER, bank_id=11), (False, True, False, False)),
+        (Actor(Role.CASHIER, bank_id=10), (True, False, False, False)),
+        (Actor(Role.DRIVER, city_id=CITY), (False, False, False, False)),
+    ],
+)
+def test_who_reaches_which_bank(actor: Actor, expected: tuple[bool, ...]) -> None:
+    assert (
+        tuple(reaches(actor, bank) for bank in (INDUK, UNIT, SIBLING, ELSEWHERE))
+        == expected
+    )
+
+
+def test_dlh_reads_but_moves_nothing_and_drivers_see_no_bank_data() -> None:
+    assert Action.MEMBERS_READ in ROLE_ACTIONS[Role.DLH]
+    assert Action.MEMBERS_WRITE not in ROLE_ACTIONS[Role.DLH]
+    assert Action.CARDS_REISSUE not in ROLE_ACTIONS[Role.DLH]
+    assert ROLE_ACTIONS[Role.DRIVER] == frozenset()
+    assert ROLE_ACTIONS[Role.ADMIN] == frozenset(Action)
+    assert Action.USERS_WRITE not in ROLE_ACTIONS[Role.MANAGER]

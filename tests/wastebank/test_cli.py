@@ -1,0 +1,132 @@
+"""`flask --app wsgi ...` commands, through Flask's CLI runner."""
+
+from __future__ import annotations
+
+import json
+
+import sqlalchemy as sa
+from flask.testing import FlaskCliRunner
+from sqlalchemy.orm import Session
+
+from wastebank import services
+from wastebank.models import Bank, Member, User
+
+
+def test_create_city_bank_and_users(runner: FlaskCliRunner, db: Session) -> None:
+    assert (
+        runner.invoke(
+            args=["cities", "create", "AMB", "--name", "Kota Ambon"]
+        ).exit_code
+        == 0
+    )
+    induk = runner.invoke(
+        args=[
+            "banks",
+            "create",
+            "BSI01",
+            "--name",
+            "Induk",
+            "--kind",
+            "induk",
+            "--city",
+            "AMB",
+        ]
+    )
+    assert induk.exit_code == 0, induk.output
+    assert json.loads(induk.output)["timezone"] == "Asia/Jayapura"
+    unit = runner.invoke(
+        args=[
+            "banks",
+            "create",
+            "BSU01",
+            "--name",
+            "Unit",
+            "--kind",
+            "unit",
+            "--parent",
+            "BSI01",
+            "--opening-days",
+            "sat,sun",
+        ]
+    )
+    assert unit.exit_code == 0, unit.output
+    assert json.loads(unit.output)["parent"] == "BSI01"
+    assert json.loads(unit.output)["opening_days"] == ["sat", "sun"]
+    created = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "kasir1",
+            "--role",
+            "cashier",
+            "--bank",
+            "BSU01",
+            "--password-stdin",
+        ],
+        input="rahasia-sekali\n",
+    )
+    assert created.exit_code == 0, created.output
+    user = db.scalar(sa.select(User).where(User.username == "kasir1"))
+    assert user is not None and user.bank.code == "BSU01" and user.city.code == "AMB"
+    policy = services.LoginPolicy()
+    assert (
+        services.authenticate(
+            db, username="kasir1", password="rahasia-sekali", policy=policy
+        ).id
+        == user.id
+    )
+
+
+def test_password_prompt_asks_twice(runner: FlaskCliRunner, db: Session) -> None:
+    result = runner.invoke(
+        args=["users", "create", "root2", "--role", "admin"],
+        input="panjang-sekali\npanjang-sekali\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert db.scalar(sa.select(User.role).where(User.username == "root2")) == "admin"
+
+
+def test_domain_errors_exit_non_zero_with_the_message(
+    runner: FlaskCliRunner, db: Session
+) -> None:
+    bad_parent = runner.invoke(
+        args=[
+            "banks",
+            "create",
+            "BSU01",
+            "--name",
+            "U",
+            "--kind",
+            "unit",
+            "--parent",
+            "NOPE",
+        ]
+    )
+    assert bad_parent.exit_code == 1
+    assert "No bank with code NOPE" in bad_parent.output
+    no_bank = runner.invoke(
+        args=["users", "create", "k", "--role", "cashier", "--password-stdin"],
+        input="abcdefgh\n",
+    )
+    assert no_bank.exit_code == 1
+    assert "belongs to a bank" in no_bank.output
+    bad_code = runner.invoke(
+        args=["banks", "create", "BAD CODE!", "--name", "U", "--kind", "unit"]
+    )
+    assert bad_code.exit_code == 1
+    assert db.scalar(sa.select(sa.func.count()).select_from(Bank)) == 0
+
+
+def test_demo_load_builds_ambon_once(runner: FlaskCliRunner, db: Session) -> None:
+    result = runner.invoke(args=["demo", "load", "--if-empty"])
+    assert result.exit_code == 0, result.output
+    assert "kasir.bsu01" in result.output and "sampah123" in result.output
+    banks = db.scalar(sa.select(sa.func.count()).select_from(Bank))
+    members = db.scalar(sa.select(sa.func.count()).select_from(Member))
+    assert banks == 7 and members > 50
+    roles = set(db.scalars(sa.select(User.role)))
+    assert roles == {"admin", "dlh", "manager", "cashier", "driver"}
+    again = runner.invoke(args=["demo", "load", "--if-empty"])
+    assert again.exit_code == 0
+    assert "not loaded again" in again.output
+    assert db.scalar(sa.select(sa.func.count()).select_from(Member)) == members
