@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from tests import factories
 from tests.conftest import TEST_CONFIG
 from wastebank import create_app
+from wastebank.extensions import db
 
 ENVELOPE_KEYS = {"code", "status", "type", "message", "errors"}
 
@@ -72,6 +73,8 @@ def test_unexpected_errors_become_a_500_envelope_without_internals(
     assert body["type"] == "internal_server_error"
     assert "secret internals" not in response.get_data(as_text=True)
     assert "secret internals" in caplog.text  # logged for the operator
+    with app.app_context():
+        db.engine.dispose()
 
 
 def test_errors_propagate_in_testing_mode_so_bugs_are_not_swallowed(
@@ -85,3 +88,5 @@ def test_errors_propagate_in_testing_mode_so_bugs_are_not_swallowed(
 
     with pytest.raises(RuntimeError, match="a bug"):
         app.test_client().get("/api/v1/boom")
+    with app.app_context():
+        db.engine.dispose()

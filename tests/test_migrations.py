@@ -31,8 +31,10 @@ def empty_database_app(
     else:
         assert PG_URL is not None
         schema = f"mig_{uuid.uuid4().hex[:8]}"
-        with sa.create_engine(PG_URL).begin() as conn:
+        engine = sa.create_engine(PG_URL)
+        with engine.begin() as conn:
             conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+        engine.dispose()
         url = f"{PG_URL}?options=-csearch_path%3D{schema}"
     app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
     yield app
