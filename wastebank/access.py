@@ -30,15 +30,44 @@ class Action(StrEnum):
     MEMBERS_READ = "members:read"
     MEMBERS_WRITE = "members:write"
     CARDS_REISSUE = "cards:reissue"
+    CATEGORIES_WRITE = "categories:write"  # the city-wide catalogue of waste categories
+    PRICES_WRITE = "prices:write"
+    BANK_SETTINGS_WRITE = (
+        "bank-settings:write"  # withdrawal minimum, fee, approver rule
+    )
+    DEPOSITS_WRITE = "deposits:write"
+    DEPOSITS_REVERSE = "deposits:reverse"
+    WITHDRAWALS_REQUEST = "withdrawals:request"
+    WITHDRAWALS_DECIDE = "withdrawals:decide"  # approve or reject
+    WITHDRAWALS_PAY = "withdrawals:pay"
+    BINS_READ = "bins:read"  # collection points, their sensors and readings
+    BINS_WRITE = "bins:write"  # register and change bins and sensors
 
 
 _STAFF_READ = frozenset({Action.BANKS_READ, Action.MEMBERS_READ})
-_COUNTER = _STAFF_READ | {Action.MEMBERS_WRITE, Action.CARDS_REISSUE}
+_COUNTER = _STAFF_READ | {
+    Action.MEMBERS_WRITE,
+    Action.CARDS_REISSUE,
+    Action.DEPOSITS_WRITE,
+    Action.WITHDRAWALS_REQUEST,
+    # The cashier hands out the cash of an approved withdrawal.
+    Action.WITHDRAWALS_PAY,
+}
+_MANAGEMENT = {
+    Action.PRICES_WRITE,
+    Action.BANK_SETTINGS_WRITE,
+    Action.DEPOSITS_REVERSE,
+    Action.WITHDRAWALS_DECIDE,
+}
 
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset(Action),
-    Role.DLH: _STAFF_READ,
-    Role.MANAGER: _COUNTER,
+    # DLH runs the city's collection: it manages bins and sensors of its own city.
+    Role.DLH: _STAFF_READ
+    | {Action.BINS_READ, Action.BINS_WRITE, Action.CATEGORIES_WRITE},
+    # A manager may see the city's bins (where the TPS near the bank stand); cashiers and
+    # drivers get nothing here (drivers see their stops through their routes).
+    Role.MANAGER: _COUNTER | _MANAGEMENT | {Action.BINS_READ},
     Role.CASHIER: _COUNTER,
     Role.DRIVER: frozenset(),
 }
@@ -94,3 +123,15 @@ def reaches(actor: Actor, bank: BankRef) -> bool:
     if actor.role is Role.CASHIER:
         return actor.bank_id is not None and bank.bank_id == actor.bank_id
     return False
+
+
+def reaches_city(actor: Actor, city_id: int | None) -> bool:
+    """Whether ``actor`` may see (and, with the right action, change) a city's bins.
+
+    :param actor: the acting user.
+    :param city_id: the city the bin belongs to; ``None`` for a bin in no city.
+    :returns: True for an admin; for anyone else only when ``city_id`` is their city.
+    """
+    if actor.role is Role.ADMIN:
+        return True
+    return actor.city_id is not None and city_id == actor.city_id

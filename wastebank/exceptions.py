@@ -87,6 +87,62 @@ class MemberInactive(Conflict):
     code = "member_inactive"
 
 
+class CategoryNotFound(NotFound):
+    code = "category_not_found"
+
+
+class DepositNotFound(NotFound):
+    code = "deposit_not_found"
+
+
+class WithdrawalNotFound(NotFound):
+    code = "withdrawal_not_found"
+
+
+class NoPrice(InvalidValue):
+    """A category has no buying price in force at the bank (nor at its induk)."""
+
+    code = "no_price"
+
+
+class PriceOutOfBounds(InvalidValue):
+    """A unit's price lies outside its induk's floor and ceiling."""
+
+    code = "price_out_of_bounds"
+
+
+class IdempotencyKeyReused(Conflict):
+    """The Idempotency-Key was used before with a different request body."""
+
+    code = "idempotency_key_reused"
+
+
+class InsufficientBalance(Conflict):
+    """The member's available balance is less than what the command needs."""
+
+    code = "insufficient_balance"
+
+
+class BelowMinimumWithdrawal(InvalidValue):
+    code = "below_minimum_withdrawal"
+
+
+class InvalidTransition(Conflict):
+    """The record is not in a state that allows this step (e.g. paying a rejected request)."""
+
+    code = "invalid_transition"
+
+
+class SameApproverAndPayer(Conflict):
+    """The bank requires a different person to pay than the one who approved."""
+
+    code = "same_approver_and_payer"
+
+
+class AlreadyReversed(Conflict):
+    code = "already_reversed"
+
+
 # -- authentication / authorisation --------------------------------------------------
 class AuthenticationFailed(WasteBankError):
     """Wrong username or password, or a missing/expired token (401)."""

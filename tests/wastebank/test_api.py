@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from tests import factories
 from tests.wastebank.conftest import World
 from wastebank import services
+from wastebank.exceptions import AuthenticationFailed, TooManyAttempts
 from wastebank.models import Member, MemberCard
 
 # Who reaches which bank's member: own unit, sibling unit, parent induk, other city.
@@ -96,11 +97,11 @@ def test_throttle_lifts_after_the_window(db: Session, world: World) -> None:
     policy = services.LoginPolicy(max_failures=2, window_s=60)
     start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     for _ in range(2):
-        with pytest.raises(services.AuthenticationFailed):
+        with pytest.raises(AuthenticationFailed):
             services.authenticate(
                 db, username="kasir", password="x", policy=policy, now=start
             )
-    with pytest.raises(services.TooManyAttempts):
+    with pytest.raises(TooManyAttempts):
         services.authenticate(
             db, username="kasir", password=factories.PASSWORD, policy=policy, now=start
         )

@@ -206,6 +206,11 @@ class Member(db.Model):  # type: ignore[name-defined]
     kelurahan: Mapped[str | None] = mapped_column(sa.String(80), nullable=True)
     nik: Mapped[str | None] = mapped_column(sa.String(16), nullable=True)
     active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
+    #: bumped by every money-moving command; the UPDATE is the member's lock (a row lock on
+    #: PostgreSQL, the write lock on SQLite), so a member's commands never interleave
+    ledger_version: Mapped[int] = mapped_column(
+        sa.Integer, nullable=False, default=0, server_default="0"
+    )
     joined_at: Mapped[dt.datetime] = mapped_column(
         UTCDateTime, nullable=False, default=utcnow
     )

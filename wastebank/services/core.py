@@ -1,4 +1,4 @@
-"""Waste-bank services: organisations, users, login, members and cards.
+"""Services of organisations, users, login, members and cards.
 
 Every service takes the SQLAlchemy session first and an :class:`~wastebank.access.Actor`
 when the action is scoped; it flushes but never commits (the adapter commits).

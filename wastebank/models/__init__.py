@@ -1,0 +1,61 @@
+"""Database models; every table is registered when this package is imported."""
+
+from __future__ import annotations
+
+from wastebank.models.core import (
+    BANK_KINDS,
+    MEMBER_KINDS,
+    WEEKDAYS,
+    ApiToken,
+    AuditEntry,
+    Bank,
+    City,
+    LoginThrottle,
+    Member,
+    MemberCard,
+    User,
+    utcnow,
+)
+from wastebank.models.counter import (
+    DEPOSIT_MODES,
+    HOLDING_STATUSES,
+    MATERIALS,
+    UNITS,
+    WITHDRAWAL_METHODS,
+    WITHDRAWAL_STATUSES,
+    BankCounterSettings,
+    Deposit,
+    DepositLine,
+    LedgerEntry,
+    PriceRule,
+    WasteCategory,
+    Withdrawal,
+)
+
+__all__ = [
+    "BANK_KINDS",
+    "DEPOSIT_MODES",
+    "HOLDING_STATUSES",
+    "MATERIALS",
+    "MEMBER_KINDS",
+    "UNITS",
+    "WEEKDAYS",
+    "WITHDRAWAL_METHODS",
+    "WITHDRAWAL_STATUSES",
+    "ApiToken",
+    "AuditEntry",
+    "Bank",
+    "BankCounterSettings",
+    "City",
+    "Deposit",
+    "DepositLine",
+    "LedgerEntry",
+    "LoginThrottle",
+    "Member",
+    "MemberCard",
+    "PriceRule",
+    "User",
+    "WasteCategory",
+    "Withdrawal",
+    "utcnow",
+]
