@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import json
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Response, current_app, request
 from flask.views import MethodView
@@ -12,16 +16,32 @@ from wastebank import cards, services
 from wastebank.auth import api_actor, authenticate_bearer, login_policy
 from wastebank.exceptions import AuthenticationFailed
 from wastebank.extensions import db
+from wastebank.models import utcnow
 from wastebank.schemas import (
     BankCreateSchema,
     BankSchema,
+    BankUpdateSchema,
     CardSchema,
+    CategoryCreateSchema,
+    CategorySchema,
+    DepositCreateSchema,
+    DepositSchema,
+    IdempotencyHeaderSchema,
     MemberCreateSchema,
     MemberQueryArgsSchema,
     MemberSchema,
     MemberUpdateSchema,
+    PriceListQueryArgsSchema,
+    PriceQuoteSchema,
+    PriceRuleSchema,
+    PriceSetSchema,
+    ReasonSchema,
+    StatementQueryArgsSchema,
+    StatementSchema,
     TokenRequestSchema,
     TokenSchema,
+    WithdrawalCreateSchema,
+    WithdrawalSchema,
 )
 
 bp = Blueprint(
@@ -105,6 +125,14 @@ def get_bank(bank_code: str) -> Any:
     return services.get_bank(db.session, api_actor(), bank_code)
 
 
+def _with_positions(members: list[Any]) -> list[Any]:
+    """Attach each member's savings position (two queries for the whole page)."""
+    positions = services.positions(db.session, [member.id for member in members])
+    for member in members:
+        member.position = positions[member.id]
+    return members
+
+
 # -- members ---------------------------------------------------------------------------
 @bp.route("/members")
 class Members(MethodView):
@@ -123,7 +151,7 @@ class Members(MethodView):
             page_size=pagination_parameters.page_size,
         )
         pagination_parameters.item_count = total
-        return items
+        return _with_positions(items)
 
     @bp.arguments(MemberCreateSchema)
     @bp.response(201, MemberSchema)
@@ -131,15 +159,17 @@ class Members(MethodView):
         """Register a member; the response has the new member number."""
         member = services.register_member(db.session, api_actor(), **args)
         db.session.commit()
-        return member
+        return _with_positions([member])[0]
 
 
 @bp.route("/members/<int:member_id>")
 class MemberById(MethodView):
     @bp.response(200, MemberSchema)
     def get(self, member_id: int) -> Any:
-        """One member."""
-        return services.get_member(db.session, api_actor(), member_id)
+        """One member, with ``balance_rp`` and ``available_rp``."""
+        return _with_positions(
+            [services.get_member(db.session, api_actor(), member_id)]
+        )[0]
 
     @bp.arguments(MemberUpdateSchema)
     @bp.response(200, MemberSchema)
@@ -147,7 +177,7 @@ class MemberById(MethodView):
         """Change a member's details, or deactivate with ``{"active": false}``."""
         member = services.update_member(db.session, api_actor(), member_id, args)
         db.session.commit()
-        return member
+        return _with_positions([member])[0]
 
 
 # -- cards -----------------------------------------------------------------------------
@@ -185,4 +215,219 @@ def reissue_card(member_id: int) -> Any:
 def resolve_card(token: str) -> Any:
     """Resolve a scanned card token to its member (what the counter calls after a scan)."""
     member = services.resolve_card(db.session, api_actor(), token)
+    _with_positions([member])
     return member.active_card
+
+
+# -- counter: catalogue, prices, bank rules ------------------------------------------------
+@bp.route("/categories")
+class Categories(MethodView):
+    @bp.response(200, CategorySchema(many=True))
+    def get(self) -> Any:
+        """The waste categories banks buy."""
+        return services.list_categories(db.session)
+
+    @bp.arguments(CategoryCreateSchema)
+    @bp.response(201, CategorySchema)
+    def post(self, args: dict[str, Any]) -> Any:
+        """Add a category (admin or DLH)."""
+        category = services.create_category(db.session, api_actor(), **args)
+        db.session.commit()
+        return category
+
+
+@bp.route("/banks/<string:bank_code>/prices")
+@bp.arguments(PriceListQueryArgsSchema, location="query")
+@bp.response(200, PriceQuoteSchema(many=True))
+def list_prices(args: dict[str, Any], bank_code: str) -> Any:
+    """Buying prices in force at the bank today (or ``on``), inherited from the induk."""
+    _bank, quotes = services.price_list(
+        db.session, api_actor(), bank_code, day=args["on"]
+    )
+    return quotes
+
+
+@bp.route("/banks/<string:bank_code>/prices/<string:category_code>", methods=["PUT"])
+@bp.arguments(PriceSetSchema)
+@bp.response(200, PriceRuleSchema)
+def set_price(args: dict[str, Any], bank_code: str, category_code: str) -> Any:
+    """Set a buying price from a date on; history is kept. Floor/ceiling: induk only."""
+    actor = api_actor()
+    effective_from = args["effective_from"]
+    if effective_from is None:
+        bank = services.get_bank(db.session, actor, bank_code)
+        effective_from = services.local_date(bank, utcnow())
+    rule = services.set_price(
+        db.session,
+        actor,
+        bank_code,
+        category_code,
+        price_rp=args["price_rp"],
+        effective_from=effective_from,
+        floor_rp=args["floor_rp"],
+        ceiling_rp=args["ceiling_rp"],
+    )
+    db.session.commit()
+    return rule
+
+
+@bp.route("/banks/<string:bank_code>", methods=["PATCH"])
+@bp.arguments(BankUpdateSchema)
+@bp.response(200, BankSchema)
+def update_bank(args: dict[str, Any], bank_code: str) -> Any:
+    """Change the bank's withdrawal rules (its manager or an admin)."""
+    services.update_counter_settings(db.session, api_actor(), bank_code, args)
+    db.session.commit()
+    return services.get_bank(db.session, api_actor(), bank_code)
+
+
+# -- counter: deposits ----------------------------------------------------------------------
+def _request_hash() -> str:
+    """SHA-256 of the canonical JSON body: what 'the same request' means for replays."""
+    body = request.get_json(silent=True)
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _created(obj: Any, replayed: bool) -> tuple[Any, int, dict[str, str]]:
+    return obj, 201, {"Idempotent-Replayed": "true" if replayed else "false"}
+
+
+@bp.route("/deposits", methods=["POST"])
+@bp.arguments(IdempotencyHeaderSchema, location="headers")
+@bp.arguments(DepositCreateSchema)
+@bp.response(201, DepositSchema)
+@bp.alt_response(409, description="The Idempotency-Key was used for another request")
+def record_deposit(headers: dict[str, Any], args: dict[str, Any]) -> Any:
+    """Weigh in a deposit (``Idempotency-Key`` required; a replay returns the original)."""
+    deposit, replayed = services.record_deposit(
+        db.session,
+        api_actor(),
+        member_id=args["member"],
+        card=args["card"],
+        mode=args["mode"],
+        lines=[
+            services.DepositLineInput(line["category"], line["quantity"])
+            for line in args["lines"]
+        ],
+        idempotency_key=headers["idempotency_key"],
+        request_hash=_request_hash(),
+    )
+    db.session.commit()
+    deposit.balance_rp = services.member_position(
+        db.session, deposit.member_id
+    ).balance_rp
+    return _created(deposit, replayed)
+
+
+@bp.route("/deposits/<int:deposit_id>")
+@bp.response(200, DepositSchema)
+def get_deposit(deposit_id: int) -> Any:
+    """One deposit with its lines and price snapshots."""
+    deposit = services.get_deposit(db.session, api_actor(), deposit_id)
+    deposit.balance_rp = services.member_position(
+        db.session, deposit.member_id
+    ).balance_rp
+    return deposit
+
+
+@bp.route("/deposits/<int:deposit_id>/reversal", methods=["POST"])
+@bp.arguments(ReasonSchema)
+@bp.response(201, DepositSchema)
+def reverse_deposit(args: dict[str, Any], deposit_id: int) -> Any:
+    """Reverse a mistaken deposit with a counter-entry (manager); refused if it would overdraw."""
+    deposit = services.reverse_deposit(
+        db.session, api_actor(), deposit_id, reason=args["reason"]
+    )
+    db.session.commit()
+    deposit.balance_rp = services.member_position(
+        db.session, deposit.member_id
+    ).balance_rp
+    return deposit
+
+
+@bp.route("/members/<int:member_id>/statement")
+@bp.arguments(StatementQueryArgsSchema, location="query")
+@bp.response(200, StatementSchema)
+def get_statement(args: dict[str, Any], member_id: int) -> Any:
+    """The savings book: entries with a running balance, dates in the bank's zone."""
+    actor = api_actor()
+    member = services.get_member(db.session, actor, member_id)
+    zone = ZoneInfo(member.bank.timezone)
+    start = (
+        dt.datetime.combine(args["from_"], dt.time(), zone) if args["from_"] else None
+    )
+    end = (
+        dt.datetime.combine(args["to"] + dt.timedelta(days=1), dt.time(), zone)
+        if args["to"]
+        else None
+    )
+    return services.statement(db.session, actor, member_id, start=start, end=end)
+
+
+# -- counter: withdrawals -------------------------------------------------------------------
+def _with_available(withdrawal: Any) -> Any:
+    withdrawal.available_rp = services.member_position(
+        db.session, withdrawal.member_id
+    ).available_rp
+    return withdrawal
+
+
+@bp.route("/withdrawals", methods=["POST"])
+@bp.arguments(IdempotencyHeaderSchema, location="headers")
+@bp.arguments(WithdrawalCreateSchema)
+@bp.response(201, WithdrawalSchema)
+@bp.alt_response(409, description="More than the available balance, or a reused key")
+def request_withdrawal(headers: dict[str, Any], args: dict[str, Any]) -> Any:
+    """Request a payout; the amount is held until it is paid or rejected."""
+    withdrawal, replayed = services.request_withdrawal(
+        db.session,
+        api_actor(),
+        member_id=args["member"],
+        amount_rp=args["amount_rp"],
+        method=args["method"],
+        note=args["note"],
+        idempotency_key=headers["idempotency_key"],
+        request_hash=_request_hash(),
+    )
+    db.session.commit()
+    return _created(_with_available(withdrawal), replayed)
+
+
+@bp.route("/withdrawals/<int:withdrawal_id>")
+@bp.response(200, WithdrawalSchema)
+def get_withdrawal(withdrawal_id: int) -> Any:
+    """One withdrawal request and its state."""
+    return _with_available(
+        services.get_withdrawal(db.session, api_actor(), withdrawal_id)
+    )
+
+
+@bp.route("/withdrawals/<int:withdrawal_id>/approve", methods=["POST"])
+@bp.response(200, WithdrawalSchema)
+def approve_withdrawal(withdrawal_id: int) -> Any:
+    """Approve (manager); the fee is fixed now."""
+    withdrawal = services.approve_withdrawal(db.session, api_actor(), withdrawal_id)
+    db.session.commit()
+    return _with_available(withdrawal)
+
+
+@bp.route("/withdrawals/<int:withdrawal_id>/reject", methods=["POST"])
+@bp.arguments(ReasonSchema)
+@bp.response(200, WithdrawalSchema)
+def reject_withdrawal(args: dict[str, Any], withdrawal_id: int) -> Any:
+    """Reject (manager); the hold is released."""
+    withdrawal = services.reject_withdrawal(
+        db.session, api_actor(), withdrawal_id, reason=args["reason"]
+    )
+    db.session.commit()
+    return _with_available(withdrawal)
+
+
+@bp.route("/withdrawals/<int:withdrawal_id>/pay", methods=["POST"])
+@bp.response(200, WithdrawalSchema)
+def pay_withdrawal(withdrawal_id: int) -> Any:
+    """Pay out an approved withdrawal: the hold becomes a debit."""
+    withdrawal = services.pay_withdrawal(db.session, api_actor(), withdrawal_id)
+    db.session.commit()
+    return _with_available(withdrawal)

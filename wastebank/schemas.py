@@ -7,9 +7,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, pre_load, validate
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    pre_load,
+    validate,
+    validates_schema,
+)
 
-from wastebank.models import BANK_KINDS, MEMBER_KINDS, WEEKDAYS
+from wastebank.models import (
+    BANK_KINDS,
+    DEPOSIT_MODES,
+    MATERIALS,
+    MEMBER_KINDS,
+    UNITS,
+    WEEKDAYS,
+    WITHDRAWAL_METHODS,
+    WITHDRAWAL_STATUSES,
+)
 
 _CODE = validate.Regexp(
     r"^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$", error="1-16 letters, digits, - or _."
@@ -86,6 +102,9 @@ class BankSchema(Schema):
     timezone = fields.String(required=True)
     opening_days = fields.List(fields.String(), attribute="opening_days_list")
     active = fields.Boolean()
+    withdrawal_rules = fields.Nested(
+        "WithdrawalRulesSchema", attribute="counter_settings", allow_none=True
+    )
 
 
 class BankCreateSchema(StrippedSchema):
@@ -160,6 +179,13 @@ class MemberSchema(Schema):
     nik = fields.String(allow_none=True)
     active = fields.Boolean(required=True)
     joined_at = fields.AwareDateTime(required=True)
+    balance_rp = fields.Function(
+        lambda m: m.position.balance_rp if hasattr(m, "position") else None
+    )
+    available_rp = fields.Function(
+        lambda m: m.position.available_rp if hasattr(m, "position") else None,
+        metadata={"description": "balance minus amounts held for pending withdrawals"},
+    )
 
 
 class MemberQueryArgsSchema(StrippedSchema):
@@ -172,3 +198,211 @@ class CardSchema(Schema):
     token = fields.String(required=True)
     issued_at = fields.AwareDateTime(required=True)
     member = fields.Nested(MemberSchema, required=True)
+
+
+# -- counter: catalogue and prices ----------------------------------------------------------
+_RP = validate.Range(min=0, max=10**12)
+
+
+class CategorySchema(Schema):
+    code = fields.String(required=True)
+    name_id = fields.String(required=True)
+    name_en = fields.String(required=True)
+    material = fields.String(required=True, metadata={"enum": list(MATERIALS)})
+    unit = fields.String(required=True, metadata={"enum": list(UNITS)})
+    active = fields.Boolean()
+
+
+class CategoryCreateSchema(StrippedSchema):
+    code = fields.String(required=True, validate=_CODE)
+    name_id = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    name_en = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    material = fields.String(required=True, validate=validate.OneOf(MATERIALS))
+    unit = fields.String(required=True, validate=validate.OneOf(UNITS))
+
+
+class PriceSetSchema(Schema):
+    """``PUT /banks/{code}/prices/{category}``; bounds only on an induk's price."""
+
+    price_rp = fields.Integer(required=True, strict=True, validate=_RP)
+    effective_from = fields.Date(
+        load_default=None, metadata={"description": "default: today"}
+    )
+    floor_rp = fields.Integer(load_default=None, strict=True, validate=_RP)
+    ceiling_rp = fields.Integer(load_default=None, strict=True, validate=_RP)
+
+
+class PriceRuleSchema(Schema):
+    bank = fields.Function(lambda rule: rule.bank.code)
+    category = fields.Function(lambda rule: rule.category.code)
+    price_rp = fields.Integer(required=True)
+    effective_from = fields.Date(required=True)
+    floor_rp = fields.Integer(allow_none=True)
+    ceiling_rp = fields.Integer(allow_none=True)
+
+
+class PriceQuoteSchema(Schema):
+    category = fields.Nested(CategorySchema, required=True)
+    price_rp = fields.Integer(required=True)
+    source_bank = fields.String(attribute="source_bank_code", required=True)
+    effective_from = fields.Date(required=True)
+    floor_rp = fields.Integer(allow_none=True)
+    ceiling_rp = fields.Integer(allow_none=True)
+
+
+class PriceListQueryArgsSchema(Schema):
+    on = fields.Date(load_default=None, metadata={"description": "default: today"})
+
+
+class WithdrawalRulesSchema(Schema):
+    min_withdrawal_rp = fields.Integer()
+    fee_kind = fields.String(metadata={"enum": ["none", "percent", "fixed"]})
+    fee_value = fields.Integer(
+        metadata={"description": "basis points (percent) or rupiah (fixed)"}
+    )
+    separate_approver_and_payer = fields.Boolean()
+
+
+class BankUpdateSchema(Schema):
+    """``PATCH /banks/{code}``: the bank's withdrawal rules."""
+
+    min_withdrawal_rp = fields.Integer(strict=True, validate=_RP)
+    fee_kind = fields.String(validate=validate.OneOf(["none", "percent", "fixed"]))
+    fee_value = fields.Integer(strict=True, validate=_RP)
+    separate_approver_and_payer = fields.Boolean()
+
+    @validates_schema
+    def _percent_at_most_100(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("fee_kind") == "percent" and data.get("fee_value", 0) > 10_000:
+            raise ValidationError(
+                "A percentage fee is at most 10000 basis points.", "fee_value"
+            )
+
+
+# -- counter: deposits, savings, withdrawals ------------------------------------------------
+class IdempotencyHeaderSchema(Schema):
+    idempotency_key = fields.String(
+        required=True,
+        data_key="Idempotency-Key",
+        validate=validate.Regexp(
+            r"^[\x21-\x7e]{1,80}$", error="1-80 visible ASCII characters."
+        ),
+    )
+
+
+class DepositLineCreateSchema(Schema):
+    category = fields.String(required=True, validate=_CODE)
+    quantity = fields.Decimal(
+        required=True,
+        validate=validate.Range(min=0, min_inclusive=False, max=1000),
+        metadata={
+            "description": "in the category's unit (kg, pcs or litre), up to 3 decimals"
+        },
+    )
+
+
+class DepositCreateSchema(Schema):
+    member = fields.Integer(load_default=None, strict=True)
+    card = fields.String(load_default=None, validate=validate.Length(max=64))
+    mode = fields.String(load_default="save", validate=validate.OneOf(DEPOSIT_MODES))
+    lines = fields.List(
+        fields.Nested(DepositLineCreateSchema),
+        required=True,
+        validate=validate.Length(min=1, max=50),
+    )
+
+    @validates_schema
+    def _member_or_card(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if (data.get("member") is None) == (data.get("card") is None):
+            raise ValidationError("Give either member or card.", "member")
+
+
+class DepositLineSchema(Schema):
+    category = fields.String(attribute="category_code")
+    category_name = fields.String()
+    material = fields.String()
+    unit = fields.String()
+    quantity = fields.Decimal(as_string=True)
+    price_rp = fields.Integer(
+        metadata={"description": "unit price in force, snapshotted"}
+    )
+    value_rp = fields.Integer()
+
+
+class DepositSchema(Schema):
+    id = fields.Integer()
+    receipt_no = fields.String()
+    bank = fields.Function(lambda deposit: deposit.bank.code)
+    member = fields.Integer(attribute="member_id")
+    member_no = fields.Function(lambda deposit: deposit.member.member_no)
+    mode = fields.String()
+    lines = fields.List(fields.Nested(DepositLineSchema))
+    total_rp = fields.Integer()
+    total_weight_kg = fields.Decimal(as_string=True)
+    occurred_at = fields.AwareDateTime()
+    reversed_at = fields.AwareDateTime(allow_none=True)
+    reversal_reason = fields.String(allow_none=True)
+    verify_code = fields.String()
+    balance_rp = fields.Integer(metadata={"description": "the member's balance now"})
+
+
+class ReasonSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=255))
+
+
+class WithdrawalCreateSchema(Schema):
+    member = fields.Integer(required=True, strict=True)
+    amount_rp = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=10**12)
+    )
+    method = fields.String(required=True, validate=validate.OneOf(WITHDRAWAL_METHODS))
+    note = fields.String(load_default=None, validate=validate.Length(max=255))
+
+
+class WithdrawalSchema(Schema):
+    id = fields.Integer()
+    receipt_no = fields.String()
+    bank = fields.Function(lambda w: w.bank.code)
+    member = fields.Integer(attribute="member_id")
+    amount_rp = fields.Integer()
+    fee_rp = fields.Integer()
+    net_rp = fields.Integer()
+    method = fields.String()
+    status = fields.String(metadata={"enum": list(WITHDRAWAL_STATUSES)})
+    note = fields.String(allow_none=True)
+    requested_at = fields.AwareDateTime()
+    decided_at = fields.AwareDateTime(allow_none=True)
+    approved_by = fields.Integer(attribute="approved_by_id", allow_none=True)
+    rejection_reason = fields.String(allow_none=True)
+    paid_at = fields.AwareDateTime(allow_none=True)
+    paid_by = fields.Integer(attribute="paid_by_id", allow_none=True)
+    verify_code = fields.String()
+    available_rp = fields.Integer(
+        metadata={"description": "the member's available balance now"}
+    )
+
+
+class StatementQueryArgsSchema(Schema):
+    from_ = fields.Date(data_key="from", load_default=None)
+    to = fields.Date(
+        load_default=None, metadata={"description": "inclusive, the bank's local date"}
+    )
+
+
+class StatementEntrySchema(Schema):
+    id = fields.Integer(attribute="entry.id")
+    at = fields.AwareDateTime(attribute="entry.created_at")
+    kind = fields.String(attribute="entry.kind")
+    description = fields.String(attribute="entry.description")
+    amount_rp = fields.Integer(attribute="entry.amount_rp")
+    balance_rp = fields.Integer()
+    deposit = fields.Integer(attribute="entry.deposit_id", allow_none=True)
+    withdrawal = fields.Integer(attribute="entry.withdrawal_id", allow_none=True)
+
+
+class StatementSchema(Schema):
+    member = fields.Integer(attribute="member.id")
+    member_no = fields.String(attribute="member.member_no")
+    opening_rp = fields.Integer()
+    closing_rp = fields.Integer()
+    entries = fields.List(fields.Nested(StatementEntrySchema), attribute="lines")

@@ -59,3 +59,55 @@ def world(db: Session) -> World:
     }
     db.commit()
     return World(induk, unit, sibling, other, members, users)
+
+
+@pytest.fixture
+def counter_world(db: Session, world: World) -> World:
+    """The world plus a catalogue: the induk's price list with bounds, a unit override."""
+    import datetime as dt
+
+    from wastebank import services
+    from wastebank.access import SYSTEM
+
+    for code, name, material, unit in [
+        ("PET", "Botol PET bening", "plastic", "kg"),
+        ("KARDUS", "Kardus", "paper", "kg"),
+        ("JELANTAH", "Minyak jelantah", "used_cooking_oil", "litre"),
+        ("TEMBAGA", "Tembaga", "metal", "kg"),
+        ("KACA", "Botol kaca", "glass", "pcs"),
+    ]:
+        services.create_category(
+            db,
+            SYSTEM,
+            code=code,
+            name_id=name,
+            name_en=name,
+            material=material,
+            unit=unit,
+        )
+    long_ago = dt.date(2020, 1, 1)
+    services.set_price(
+        db,
+        SYSTEM,
+        "BSI",
+        "PET",
+        price_rp=3000,
+        effective_from=long_ago,
+        floor_rp=2000,
+        ceiling_rp=5000,
+    )
+    services.set_price(
+        db, SYSTEM, "BSI", "KARDUS", price_rp=1100, effective_from=long_ago
+    )
+    services.set_price(
+        db, SYSTEM, "BSI", "JELANTAH", price_rp=4000, effective_from=long_ago
+    )
+    services.set_price(
+        db, SYSTEM, "BSI", "TEMBAGA", price_rp=50000, effective_from=long_ago
+    )
+    services.set_price(
+        db, SYSTEM, "BSU1", "PET", price_rp=3500, effective_from=long_ago
+    )
+    # KACA deliberately has no price anywhere.
+    db.commit()
+    return world

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wastebank.access import BankRef, Role
 from wastebank.extensions import UTCDateTime, db
+
+if TYPE_CHECKING:
+    from wastebank.models.counter import BankCounterSettings
 
 
 def utcnow() -> dt.datetime:
@@ -80,6 +83,8 @@ class Bank(db.Model):  # type: ignore[name-defined]
     parent: Mapped[Bank | None] = relationship(remote_side=[id], back_populates="units")
     units: Mapped[list[Bank]] = relationship(back_populates="parent")
     city: Mapped[City | None] = relationship()
+    #: withdrawal rules and the receipt counter (None until first set or used)
+    counter_settings: Mapped[BankCounterSettings | None] = relationship(viewonly=True)
 
     @property
     def ref(self) -> BankRef:

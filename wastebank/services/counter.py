@@ -30,6 +30,7 @@ from wastebank.exceptions import (
     DuplicateCode,
     IdempotencyKeyReused,
     InsufficientBalance,
+    InvalidReference,
     InvalidTransition,
     InvalidValue,
     MemberInactive,
@@ -434,7 +435,10 @@ def record_deposit(
         problem = ledger.check_quantity(line.quantity)
         if problem:
             raise InvalidValue(problem, field=f"lines.{index}.quantity")
-        category = _category(session, line.category)
+        try:
+            category = _category(session, line.category)
+        except CategoryNotFound as error:
+            raise InvalidReference(error.message, field=f"lines.{index}.category") from None
         quote = price_in_force(session, bank, category, day)
         if quote is None:
             raise NoPrice(
