@@ -114,11 +114,14 @@ def current_languages() -> tuple[str, ...]:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from routing import api as routing_api
     from wastebank import api as wastebank_api
     from wastebank import views
 
     api.register_blueprint(wastebank_api.bp)
     csrf.exempt(wastebank_api.bp)  # bearer tokens, not cookies: no CSRF exposure
+    api.register_blueprint(routing_api.bp)
+    csrf.exempt(routing_api.bp)
     app.register_blueprint(views.bp)
 
 
@@ -129,9 +132,10 @@ def _register_error_handlers(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
+    from routing.cli import energy_cli
     from wastebank import cli
 
-    for group in cli.groups:
+    for group in [*cli.groups, energy_cli]:
         app.cli.add_command(group)
 
 

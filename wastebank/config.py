@@ -58,6 +58,8 @@ class DefaultConfig:
     OPENAPI_SWAGGER_UI_PATH = "docs"
     OPENAPI_SWAGGER_UI_URL = "/static/vendor/swagger-ui/"
     API_SPEC_OPTIONS = {
+        # Every operation needs a bearer token unless it says otherwise (the token route).
+        "security": [{"bearerAuth": []}],
         "components": {
             "securitySchemes": {
                 "bearerAuth": {"type": "http", "scheme": "bearer"},
