@@ -116,13 +116,14 @@ def current_languages() -> tuple[str, ...]:
 def _register_blueprints(app: Flask) -> None:
     from routing import api as routing_api
     from wastebank import api as wastebank_api
-    from wastebank import views
+    from wastebank import counter_views, views
 
     api.register_blueprint(wastebank_api.bp)
     csrf.exempt(wastebank_api.bp)  # bearer tokens, not cookies: no CSRF exposure
     api.register_blueprint(routing_api.bp)
     csrf.exempt(routing_api.bp)
     app.register_blueprint(views.bp)
+    app.register_blueprint(counter_views.bp)
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 
-from wastebank import services
+from wastebank import demo_counter, services
 from wastebank.access import SYSTEM
 from wastebank.extensions import SessionLike
 
@@ -234,6 +234,7 @@ def load(
             full_name=full_name,
             password_method=password_method,
         )
+    demo_counter.load_counter(session, rng)
     return demo_logins()
 
 

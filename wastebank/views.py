@@ -59,7 +59,13 @@ def index() -> Any:
         return redirect(url_for("wastebank.login"))
     if current_user.role == Role.DRIVER:
         return render_template("wastebank/driver_home.html")
-    return redirect(url_for("wastebank.list_members"))
+    return redirect(
+        url_for(
+            "counter.show_counter"
+            if current_user.role in (Role.CASHIER, Role.MANAGER)
+            else "wastebank.list_members"
+        )
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -327,8 +327,10 @@ def _post(
     *,
     deposit: Deposit | None = None,
     withdrawal: Withdrawal | None = None,
+    at: dt.datetime | None = None,
 ) -> LedgerEntry:
     entry = LedgerEntry(
+        created_at=at or utcnow(),
         member_id=member.id,
         bank_id=member.bank_id,
         kind=kind,
@@ -489,6 +491,7 @@ def record_deposit(
             deposit.total_rp,
             f"Setoran {deposit.receipt_no}",
             deposit=deposit,
+            at=now,
         )
     session.flush()
     audit(
