@@ -60,7 +60,9 @@ def qr_png(token: str, *, box_size: int = 8) -> bytes:
     :param box_size: pixels per QR module.
     :returns: PNG bytes (about 0.5 kB).
     """
-    code = qrcode.QRCode(error_correction=_ERROR_CORRECTION, box_size=box_size, border=4)
+    code = qrcode.QRCode(
+        error_correction=_ERROR_CORRECTION, box_size=box_size, border=4
+    )
     code.add_data(token)
     image = code.make_image()
     buffer = io.BytesIO()
@@ -75,7 +77,9 @@ def qr_svg(token: str) -> str:
     :returns: the SVG document as text.
     """
     code = qrcode.QRCode(
-        error_correction=_ERROR_CORRECTION, border=4, image_factory=qrcode.image.svg.SvgPathImage
+        error_correction=_ERROR_CORRECTION,
+        border=4,
+        image_factory=qrcode.image.svg.SvgPathImage,
     )
     code.add_data(token)
     image = code.make_image()

@@ -30,7 +30,9 @@ def test_cashier_logs_in_creates_a_member_and_opens_the_card(
     page.get_by_role("button", name="Masuk").click()
     # A cashier starts at the counter; the register is one click away in the menu.
     expect(page).to_have_url(live_server + "/counter")
-    page.get_by_role("navigation").get_by_role("link", name="Nasabah", exact=True).click()
+    page.get_by_role("navigation").get_by_role(
+        "link", name="Nasabah", exact=True
+    ).click()
     expect(page.get_by_role("heading", name="Nasabah", exact=True)).to_be_visible()
     page.get_by_role("link", name="+ Nasabah baru").click()
     page.get_by_label("Nama *").fill("Elisabeth Sahetapy")

@@ -440,7 +440,9 @@ def record_deposit(
         try:
             category = _category(session, line.category)
         except CategoryNotFound as error:
-            raise InvalidReference(error.message, field=f"lines.{index}.category") from None
+            raise InvalidReference(
+                error.message, field=f"lines.{index}.category"
+            ) from None
         quote = price_in_force(session, bank, category, day)
         if quote is None:
             raise NoPrice(

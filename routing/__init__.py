@@ -1,0 +1,1 @@
+"""Collection route planning and waste-to-energy estimates."""
