@@ -8,11 +8,18 @@ levels, quality flags, forecasts and alerts, with no Flask, database or broker.
 from __future__ import annotations
 
 from telemetry.exceptions import (
+    AccessDenied,
+    BinNotFound,
+    DuplicateBin,
+    DuplicateSensor,
+    InvalidDeviceKey,
     InvalidGeometry,
     InvalidRegisters,
+    InvalidTelemetryValue,
     MalformedPayload,
     MissingMeasurement,
     SensorFault,
+    SensorNotFound,
     TelemetryError,
     UnknownSensor,
     UnknownTopic,
@@ -43,12 +50,18 @@ from telemetry.readings import (
 )
 
 __all__ = [
+    "AccessDenied",
     "Alert",
     "AlertKind",
     "AlertRules",
+    "BinNotFound",
+    "DuplicateBin",
+    "DuplicateSensor",
     "FillPoint",
+    "InvalidDeviceKey",
     "InvalidGeometry",
     "InvalidRegisters",
+    "InvalidTelemetryValue",
     "MalformedPayload",
     "MissingMeasurement",
     "Mounting",
@@ -58,6 +71,7 @@ __all__ = [
     "Reading",
     "SensorFault",
     "SensorGeometry",
+    "SensorNotFound",
     "SourceFormat",
     "TelemetryError",
     "UnknownSensor",

@@ -71,3 +71,70 @@ class InvalidGeometry(TelemetryError):
     """Sensor calibration that cannot give a fill level (empty not beyond full)."""
 
     code = "invalid_geometry"
+
+
+# -- errors of the registry and the API (raised by services) --------------------------
+# Their HTTP statuses are registered by ``telemetry/api.py`` with
+# ``wastebank.errors.register_domain_errors``.
+
+
+class TelemetryFieldError(TelemetryError):
+    """A registry error about one input field.
+
+    :param reason: a human-readable sentence.
+    :param field: the input field the error is about, if any.
+    """
+
+    code = "telemetry_field_error"
+
+    def __init__(self, reason: str, *, field: str | None = None) -> None:
+        super().__init__(reason)
+        self.field = field
+
+
+class BinNotFound(TelemetryFieldError):
+    """No bin with that code, or not one the user may see (404)."""
+
+    code = "bin_not_found"
+
+
+class SensorNotFound(TelemetryFieldError):
+    """No sensor with that device id, or not one the user may see (404)."""
+
+    code = "sensor_not_found"
+
+
+class DuplicateBin(TelemetryFieldError):
+    """A bin with that code exists already (409)."""
+
+    code = "duplicate_bin"
+
+
+class DuplicateSensor(TelemetryFieldError):
+    """A sensor with that device id (or Modbus address) exists already (409)."""
+
+    code = "duplicate_sensor"
+
+
+class InvalidTelemetryValue(TelemetryFieldError):
+    """A value breaks a rule a schema cannot check, e.g. an unknown city (422)."""
+
+    code = "invalid_value"
+
+
+class AccessDenied(TelemetryFieldError):
+    """The user's role may not do this with bins and sensors (403)."""
+
+    code = "permission_denied"
+
+
+class InvalidDeviceKey(TelemetryFieldError):
+    """The device key of an HTTP reading is missing or unknown (401)."""
+
+    code = "invalid_device_key"
+
+
+class StorageError(TelemetryError):
+    """The database refused a message's rows (kept in the rejected list)."""
+
+    code = "storage_error"

@@ -79,6 +79,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _configure_extensions(app: Flask) -> None:
+    from telemetry import models as telemetry_models  # noqa: F401 - register tables too
     from wastebank import models  # noqa: F401 - register tables for Alembic autogenerate
     from wastebank.schemas import ErrorSchema
 
@@ -115,13 +116,15 @@ def current_languages() -> tuple[str, ...]:
 
 def _register_blueprints(app: Flask) -> None:
     from routing import api as routing_api
+    from telemetry import api as telemetry_api
     from wastebank import api as wastebank_api
     from wastebank import counter_views, views
 
-    api.register_blueprint(wastebank_api.bp)
-    csrf.exempt(wastebank_api.bp)  # bearer tokens, not cookies: no CSRF exposure
-    api.register_blueprint(routing_api.bp)
-    csrf.exempt(routing_api.bp)
+    # The REST API authenticates with bearer tokens (and sensors with device keys), never
+    # with cookies, so it has no CSRF exposure; the HTML views keep CSRF protection.
+    for blueprint in (wastebank_api.bp, telemetry_api.bp, routing_api.bp):
+        api.register_blueprint(blueprint)
+        csrf.exempt(blueprint)
     app.register_blueprint(views.bp)
     app.register_blueprint(counter_views.bp)
 
@@ -134,9 +137,10 @@ def _register_error_handlers(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from routing.cli import energy_cli
+    from telemetry.cli import telemetry_cli
     from wastebank import cli
 
-    for group in [*cli.groups, energy_cli]:
+    for group in [*cli.groups, telemetry_cli, energy_cli]:
         app.cli.add_command(group)
 
 

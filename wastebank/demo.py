@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 
+from telemetry import demo as telemetry_demo
 from wastebank import demo_counter, services
 from wastebank.access import SYSTEM
 from wastebank.extensions import SessionLike
@@ -166,7 +167,9 @@ def load(
     *,
     password_method: str = "scrypt",  # noqa: S107 - a hash method name
 ) -> list[tuple[str, str, str]]:
-    """Create the demo cities, banks, members and users (flushes, never commits).
+    """Create the demo cities, banks, members, users, prices, deposits, bins and sensors.
+
+    Flushes, never commits.
 
     :returns: the demo logins as (username, password, role).
     """
@@ -235,6 +238,7 @@ def load(
             password_method=password_method,
         )
     demo_counter.load_counter(session, rng)
+    telemetry_demo.load(session)
     return demo_logins()
 
 

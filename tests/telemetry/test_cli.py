@@ -1,0 +1,159 @@
+"""``flask telemetry ...`` commands, run in-process with the CLI runner."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskCliRunner
+from sqlalchemy.orm import Session
+
+from telemetry import services
+from telemetry.cli import BatchStore
+from telemetry.models import Bin, RejectedMessage, SensorReading
+from telemetry.mqtt import Message
+from telemetry.services import ModbusConfig
+from tests.telemetry.conftest import (
+    JSON_DEVICE,
+    Broker,
+    ModbusServer,
+    Registry,
+    wait_until,
+)
+from tests.telemetry.test_mqtt import running_worker
+from wastebank.access import SYSTEM
+
+
+def _count(db: Session, model: type) -> int:
+    db.rollback()
+    return db.scalar(sa.select(sa.func.count()).select_from(model)) or 0
+
+
+def test_mqtt_refuses_a_url_that_is_not_mqtt(runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["telemetry", "mqtt", "--url", "http://x"])
+    assert result.exit_code == 2
+    assert "mqtt://" in result.output
+
+
+@pytest.mark.integration
+def test_modbus_command_polls_stores_and_rejects(
+    runner: FlaskCliRunner,
+    db: Session,
+    registry: Registry,
+    modbus_server: ModbusServer,
+) -> None:
+    for device_id, address in (("dyp-ok", 0x0100), ("dyp-missing", 0x0400)):
+        services.create_sensor(
+            db,
+            SYSTEM,
+            device_id=device_id,
+            bin="AMB-001",
+            format="modbus",
+            empty_distance_mm=1500,
+            full_distance_mm=300,
+            modbus=ModbusConfig("127.0.0.1", modbus_server.port, 1, address),
+        )
+    db.commit()
+    result = runner.invoke(
+        args=["telemetry", "modbus", "--interval", "1", "--rounds", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 polling round" in result.output
+    assert db.scalars(sa.select(SensorReading.distance_mm)).all() == [754]
+    rejected = db.scalars(sa.select(RejectedMessage)).one()
+    assert (rejected.source, rejected.device_id, rejected.reason_code) == (
+        "modbus",
+        "dyp-missing",
+        "invalid_registers",
+    )
+
+
+@pytest.mark.integration
+def test_simulate_publishes_uplinks_the_worker_stores(
+    app: Flask,
+    runner: FlaskCliRunner,
+    db: Session,
+    registry: Registry,
+    mosquitto: Broker,
+) -> None:
+    with running_worker(app, mosquitto):
+        result = runner.invoke(
+            args=["telemetry", "simulate", "--url", mosquitto.url, "--rounds", "1"]
+        )
+        assert result.exit_code == 0, result.output
+        assert "published 3 uplinks" in result.output
+        wait_until(lambda: _count(db, SensorReading) == 3)
+    formats = set(db.scalars(sa.select(SensorReading.source_format)))
+    assert formats == {"ttn-v3", "chirpstack-v4", "json"}
+    assert _count(db, RejectedMessage) == 0
+
+
+def test_simulate_without_sensors_fails(runner: FlaskCliRunner) -> None:
+    result = runner.invoke(
+        args=["telemetry", "simulate", "--url", "mqtt://127.0.0.1:1", "--rounds", "1"]
+    )
+    assert result.exit_code == 1
+    assert "No MQTT sensors" in result.output
+
+
+def test_refresh_marks_silent_sensors(
+    runner: FlaskCliRunner, db: Session, registry: Registry
+) -> None:
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=6)
+    services.ingest_message(
+        db,
+        f"wastebank/sensors/{JSON_DEVICE}/reading",
+        b'{"distance_mm": 900}',
+        received_at=long_ago,
+    )
+    db.commit()
+    result = runner.invoke(args=["telemetry", "refresh"])
+    assert result.exit_code == 0 and "Refreshed 4 bins" in result.output
+    db.expire_all()
+    status = db.scalar(sa.select(Bin.status).where(Bin.code == "AMB-003"))
+    assert status == "unknown"
+
+
+def test_batch_store_stores_a_failing_batch_one_by_one(
+    app: Flask, db: Session, registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    poison = b'{"distance_mm": 666}'
+    real = services.ingest_messages
+
+    def refuse_poison(
+        session: Session, messages: list[services.RawMessage], **options: object
+    ) -> list[services.IngestOutcome]:
+        # Stands in for a row the database refuses (a constraint the parser allows).
+        if any(message.payload == poison for message in messages):
+            raise sa.exc.IntegrityError("INSERT", {}, Exception("refused"))
+        return real(session, messages, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(services, "ingest_messages", refuse_poison)
+    topic = f"wastebank/sensors/{JSON_DEVICE}/reading"
+    batch = [
+        Message(topic, body, now, mid, 1, 1)
+        for mid, body in enumerate(
+            [
+                json.dumps(
+                    {"distance_mm": 700, "measured_at": now.isoformat()}
+                ).encode(),
+                poison,
+                json.dumps(
+                    {
+                        "distance_mm": 650,
+                        "measured_at": (now - dt.timedelta(minutes=1)).isoformat(),
+                    }
+                ).encode(),
+            ]
+        )
+    ]
+    store = BatchStore()
+    store(batch)
+    assert (store.stored, store.rejected) == (2, 1)
+    rejected = db.scalars(sa.select(RejectedMessage)).one()
+    assert rejected.reason_code == "storage_error"
+    assert _count(db, SensorReading) == 2
