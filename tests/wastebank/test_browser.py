@@ -44,7 +44,12 @@ def test_cashier_logs_in_creates_a_member_and_opens_the_card(
     expect(page.get_by_role("status")).to_contain_text("AMB-BSU1-000002")
     card = page.locator("#card-qr")
     expect(card).to_be_visible()
-    assert card.evaluate("img => img.complete && img.naturalWidth") > 100
+    # The PNG loads after the page: wait for it (a busy machine is slow), then check it.
+    card.evaluate(
+        "img => img.complete || new Promise(done => {"
+        " img.addEventListener('load', done); img.addEventListener('error', done); })"
+    )
+    assert card.evaluate("img => img.naturalWidth") > 100
     page.screenshot(path=str(artifacts_dir / "member-card.png"), full_page=True)
 
     # The QR the browser shows is the member's card: decode the rendered pixels.
