@@ -1,4 +1,10 @@
-"""``flask --app wsgi energy ...``: the waste-to-energy calculators on the command line.
+"""``flask --app wsgi energy ...`` and ``flask --app wsgi routing ...``.
+
+``routing plan`` plans and stores a day's collection routes as ``POST
+/api/v1/route-plans`` does (as the system actor) and prints a summary, or the API's
+JSON with ``--json``; ``routing trucks`` lists the fleet.
+
+``energy ...``: the waste-to-energy calculators on the command line.
 
 Each command builds the same body as the matching API endpoint, from options or from a
 JSON file (``--json body.json``, or ``--json -`` for standard input; options given as
@@ -9,17 +15,23 @@ envelope on standard error and exits with status 1.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from collections.abc import Sequence
 from typing import IO, Any, NoReturn
+from zoneinfo import ZoneInfo
 
 import click
 from flask.cli import AppGroup
 from marshmallow import Schema, ValidationError
 
+from routing import services as plan_services
 from routing.api import estimate_energy, estimate_landfill_methane
 from routing.energy import EnergyModelError
+from routing.exceptions import RoutingError
+from routing.plan_schemas import RoutePlanCreateSchema, RoutePlanSchema
+from routing.plans_api import error_body
 from routing.schemas import (
     ENERGY_PATHWAYS,
     EnergyEstimateRequestSchema,
@@ -27,7 +39,9 @@ from routing.schemas import (
     LandfillMethaneRequestSchema,
     LandfillMethaneSchema,
 )
+from wastebank.access import SYSTEM
 from wastebank.errors import envelope
+from wastebank.extensions import db
 
 energy_cli = AppGroup(
     "energy", help="Waste-to-energy and landfill-methane calculators (print JSON)."
@@ -175,3 +189,148 @@ def landfill_methane(
         estimate_landfill_methane,
         LandfillMethaneSchema(),
     )
+
+
+# -- route plans ---------------------------------------------------------------------------
+routing_cli = AppGroup("routing", help="Collection route plans and the fleet.")
+
+
+def _routing_failure(error: RoutingError, as_json: bool) -> NoReturn:
+    _status, body = error_body(error)
+    if as_json:
+        click.echo(json.dumps(body), err=True)
+    else:
+        click.echo(f"Error ({body['type']}): {body['message']}", err=True)
+        for field, messages in body["errors"].items():
+            click.echo(f"  {field}: {', '.join(map(str, messages))}", err=True)
+    db.session.rollback()
+    sys.exit(1)
+
+
+def _codes(text: str | None) -> list[str] | None:
+    return None if text is None else [c.strip() for c in text.split(",") if c.strip()]
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _hhmm(at: dt.datetime, zone: ZoneInfo) -> str:
+    return at.astimezone(zone).strftime("%H:%M")
+
+
+def _summary(plan: Any) -> list[str]:
+    zone = ZoneInfo(plan.timezone)
+    lines = [
+        f"Route plan {plan.id}: {plan.city_code} on {plan.service_date.isoformat()} "
+        f"({plan.timezone}); {len(plan.routes)} routes, "
+        f"{plan.distance_m / 1000:.1f} km, {plan.duration_s / 3600:.1f} truck-hours, "
+        f"{plan.collected_kg:,.0f} kg in {_count(plan.trips, 'TPA trip')}, "
+        f"Rp {plan.cost_rp:,}",
+    ]
+    for route in plan.routes:
+        lines.append(
+            f"  {route.truck.code} from {route.depot.code} "
+            f"{_hhmm(route.start_at, zone)}-{_hhmm(route.end_at, zone)}: "
+            f"{route.distance_m / 1000:.1f} km, {route.collected_kg:,.0f} kg, "
+            f"{_count(route.trips, 'TPA trip')}"
+            + (
+                f", break {_hhmm(route.break_start_at, zone)}"
+                if route.break_start_at is not None
+                else ""
+            )
+        )
+        for stop in route.stops:
+            if stop.bin is not None:
+                what = (
+                    f"{stop.bin.code:<12} {stop.bin.name} "
+                    f"({stop.expected_fill_pct:.0f} %, {stop.demand_kg:,.0f} kg"
+                    f"{', optional' if stop.priority == 'optional' else ''})"
+                )
+            else:
+                facility = stop.facility
+                what = f"unload at {facility.code} {facility.name}"
+            lines.append(
+                f"    {stop.seq:>2}. {_hhmm(stop.start_at, zone)} {what}; "
+                f"load {stop.load_after_kg:,.0f} kg"
+            )
+    for skip in plan.left_out:
+        lines.append(f"  left out: {skip.bin.code} ({skip.reason})")
+    if plan.skipped:
+        lines.append(f"  skipped today: {_count(len(plan.skipped), 'bin')}")
+    return lines
+
+
+@routing_cli.command("plan")
+@click.option("--city", help="City code (e.g. AMB).", required=True)
+@click.option(
+    "--date",
+    "service_date",
+    help="Service day, YYYY-MM-DD (default: tomorrow in the city).",
+)
+@click.option("--trucks", help="Truck codes, comma-separated (default: all active).")
+@click.option("--depots", help="Use the trucks of these depots (comma-separated).")
+@click.option("--facility", help="Facility code to unload at (default: the TPA).")
+@click.option("--threshold", type=float, help="Must-collect fill level, % (all bins).")
+@click.option("--time-limit", type=float, help="Search budget, seconds (default 5).")
+@click.option("--seed", type=int, help="Search seed (default 0).")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the plan as the API's JSON."
+)
+def plan_routes(
+    city: str,
+    service_date: str | None,
+    trucks: str | None,
+    depots: str | None,
+    facility: str | None,
+    threshold: float | None,
+    time_limit: float | None,
+    seed: int | None,
+    as_json: bool,
+) -> None:
+    """Plan and store a day's collection routes (as POST /api/v1/route-plans)."""
+    if service_date is None:
+        try:
+            zone = ZoneInfo(plan_services.city_timezone(db.session, city))
+        except RoutingError as error:
+            _routing_failure(error, as_json)
+        service_date = (dt.datetime.now(zone).date() + dt.timedelta(days=1)).isoformat()
+    body: dict[str, Any] = {"city": city, "date": service_date}
+    optional = {
+        "trucks": _codes(trucks),
+        "depots": _codes(depots),
+        "facility": facility,
+        "threshold_pct": threshold,
+        "time_limit_s": time_limit,
+        "seed": seed,
+    }
+    body.update({key: value for key, value in optional.items() if value is not None})
+    try:
+        args = RoutePlanCreateSchema().load(body)
+    except ValidationError as error:
+        messages = error.messages if isinstance(error.messages, dict) else {}
+        _fail(422, "validation_error", "The request has invalid fields.", messages)
+    try:
+        plan = plan_services.create_route_plan(db.session, SYSTEM, **args)
+    except RoutingError as error:
+        _routing_failure(error, as_json)
+    db.session.commit()
+    plan = plan_services.get_route_plan(db.session, SYSTEM, plan.id)
+    if as_json:
+        click.echo(json.dumps(RoutePlanSchema().dump(plan), indent=2))
+    else:
+        click.echo("\n".join(_summary(plan)))
+
+
+@routing_cli.command("trucks")
+@click.option("--city", help="Only this city's trucks.")
+def list_trucks(city: str | None) -> None:
+    """List the registered trucks."""
+    for truck in plan_services.list_trucks(db.session, SYSTEM, city=city):
+        click.echo(
+            f"{truck.code:<12} {truck.city_code:<4} {truck.kind:<10} "
+            f"{truck.capacity_kg:>9,.0f} kg {truck.capacity_m3:>6} m3  "
+            f"{plan_services.format_time_of_day(truck.shift_start_s)}-"
+            f"{plan_services.format_time_of_day(truck.shift_end_s)}  "
+            f"depot {truck.depot.code}{'' if truck.active else '  (inactive)'}"
+        )

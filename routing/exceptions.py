@@ -6,7 +6,18 @@ exceptions themselves know nothing about HTTP.
 
 from __future__ import annotations
 
-__all__ = ["EmptyProblem", "InfeasibleProblem", "RoutingError"]
+__all__ = [
+    "DuplicateRoutingCode",
+    "EmptyProblem",
+    "InfeasibleProblem",
+    "InvalidRoutingReference",
+    "InvalidRoutingValue",
+    "NoTrucks",
+    "RoutePlanNotFound",
+    "RoutingAccessDenied",
+    "RoutingError",
+    "RoutingFieldError",
+]
 
 
 class RoutingError(Exception):
@@ -40,3 +51,57 @@ class EmptyProblem(RoutingError):
     """There is nothing to plan: no stops, or no vehicles."""
 
     code = "empty_problem"
+
+
+class NoTrucks(InfeasibleProblem):
+    """No truck is available for the request (none registered, active or chosen)."""
+
+    field = "trucks"
+
+
+# -- errors of the registry and the route-plan service (raised by routing.services) ----
+# Their HTTP statuses are registered by ``routing/plans_api.py``.
+
+
+class RoutingFieldError(RoutingError):
+    """A service error about one input field.
+
+    :param message: a human-readable sentence.
+    :param field: the input field the error is about, if any.
+    """
+
+    code = "routing_field_error"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class RoutePlanNotFound(RoutingFieldError):
+    """No route plan with that id, or not one the user may see (404)."""
+
+    code = "route_plan_not_found"
+
+
+class InvalidRoutingReference(RoutingFieldError):
+    """The request names a city, truck, depot or facility that does not exist (422)."""
+
+    code = "invalid_reference"
+
+
+class InvalidRoutingValue(RoutingFieldError):
+    """A value breaks a rule a schema cannot check (422)."""
+
+    code = "invalid_value"
+
+
+class DuplicateRoutingCode(RoutingFieldError):
+    """A truck, depot or facility with that code exists already (409)."""
+
+    code = "duplicate_code"
+
+
+class RoutingAccessDenied(RoutingFieldError):
+    """The user's role may not do this, or not in that city (403)."""
+
+    code = "permission_denied"

@@ -224,10 +224,14 @@ class SearchConfig:
     :param lean_operators: switch off the three heavy insertion-LNS operators.
     :param time_limit_is_work_limit: interpret the time limit as a budget of
         ``work_units_per_s`` solutions instead of wall-clock seconds, making runs
-        exactly repeatable whatever the machine load (a wall-clock cap of 10
-        times the limit plus 2 s still applies, for searches that stop finding
-        solutions).
+        exactly repeatable whatever the machine load (a wall-clock cap of
+        ``wall_cap_factor`` times the limit plus ``wall_cap_extra_s`` still
+        applies, for searches that stop finding solutions).
     :param work_units_per_s: solutions per second of budget for that mode.
+    :param wall_cap_factor: see ``time_limit_is_work_limit``. A search whose best
+        plan drops every optional stop finds no further solutions and runs into
+        the cap, so a service that answers requests may want a tighter one.
+    :param wall_cap_extra_s: see ``time_limit_is_work_limit``, seconds.
     :param polish_fraction: share of each run's budget given to guided local
         search started from the iterated local search's best solution.
     :param final_descent: finish with a plain local search (greedy descent,
@@ -251,6 +255,8 @@ class SearchConfig:
     lean_operators: bool = True
     time_limit_is_work_limit: bool = False
     work_units_per_s: int = 2000
+    wall_cap_factor: float = 10.0
+    wall_cap_extra_s: float = 2.0
     polish_fraction: float = 0.0
     final_descent: bool = False
     sisr_portfolio: tuple[tuple[int, float], ...] = ()
@@ -302,7 +308,8 @@ def _search_parameters(config: SearchConfig, time_limit_s: float) -> object:
         params.solution_limit = max(1, int(time_limit_s * config.work_units_per_s))
         # A search that stops finding solutions (e.g. when dropping every
         # optional stop is best) would otherwise never end.
-        params.time_limit.FromMilliseconds(int((10 * time_limit_s + 2) * 1000))
+        cap_s = config.wall_cap_factor * time_limit_s + config.wall_cap_extra_s
+        params.time_limit.FromMilliseconds(int(cap_s * 1000))
     else:
         params.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
     return params
@@ -502,7 +509,9 @@ def _solve_once(
         # against a huge model. In work-limit mode the cap is generous, so that
         # it never cuts the descent and runs stay repeatable.
         cap_s = (
-            10 * time_limit_s + 2 if config.time_limit_is_work_limit else time_limit_s
+            config.wall_cap_factor * time_limit_s + config.wall_cap_extra_s
+            if config.time_limit_is_work_limit
+            else time_limit_s
         )
         descent = _search_parameters(
             replace(

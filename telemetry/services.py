@@ -279,6 +279,18 @@ def update_bin(
     return bin_
 
 
+def active_bins_of_city(session: SessionLike, city_id: int) -> list[Bin]:
+    """The active bins of a city with their latest state, by code.
+
+    Unscoped: the route planner checks that the actor reaches the city first.
+    """
+    return list(
+        session.scalars(
+            sa.select(Bin).where(Bin.city_id == city_id, Bin.active).order_by(Bin.code)
+        ).all()
+    )
+
+
 # -- sensors -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ModbusConfig:

@@ -1,0 +1,227 @@
+"""JSON API of route plans and the fleet registry under ``/api/v1``.
+
+``POST /route-plans`` plans a city's collection for a day from the bins' current
+state and stores it; ``GET /route-plans/{id}`` and ``…/{id}.geojson`` read it back;
+``/trucks``, ``/depots`` and ``/facilities`` register the fleet. Thin adapters over
+:mod:`routing.services`; admins everywhere, DLH staff in their own city.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Response, current_app, jsonify
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from routing import services
+from routing.exceptions import (
+    DuplicateRoutingCode,
+    InfeasibleProblem,
+    InvalidRoutingReference,
+    InvalidRoutingValue,
+    RoutePlanNotFound,
+    RoutingAccessDenied,
+    RoutingError,
+)
+from routing.plan_schemas import (
+    DepotCreateSchema,
+    DepotSchema,
+    FacilityCreateSchema,
+    FacilitySchema,
+    GeoJsonFeatureCollectionSchema,
+    RegistryQueryArgsSchema,
+    RoutePlanCreateSchema,
+    RoutePlanQueryArgsSchema,
+    RoutePlanSchema,
+    RoutePlanSummarySchema,
+    TruckCreateSchema,
+    TruckQueryArgsSchema,
+    TruckSchema,
+)
+from wastebank.auth import api_actor, authenticate_bearer
+from wastebank.errors import envelope, register_domain_errors, status_for
+from wastebank.extensions import db
+from wastebank.schemas import ErrorSchema
+
+bp = Blueprint(
+    "routing_plans_api",
+    __name__,
+    url_prefix="/api/v1",
+    description="Collection route plans, and the trucks, depots and facilities behind them.",
+)
+
+register_domain_errors(
+    [
+        (RoutePlanNotFound, 404),
+        (DuplicateRoutingCode, 409),
+        (InvalidRoutingReference, 422),
+        (InvalidRoutingValue, 422),
+        (RoutingAccessDenied, 403),
+        (InfeasibleProblem, 422),
+    ]
+)
+
+
+@bp.before_request
+def _require_token() -> None:
+    authenticate_bearer()
+
+
+def error_body(error: RoutingError) -> tuple[int, dict[str, Any]]:
+    """The status and envelope of a routing error (shared with the CLI).
+
+    An infeasible request lists the bins at fault under ``errors.bins``.
+    """
+    status = status_for(error)
+    field = getattr(error, "field", None)
+    errors: dict[str, Any] = {field: [error.message]} if field else {}
+    if isinstance(error, InfeasibleProblem) and error.stop_ids:
+        errors["bins"] = list(error.stop_ids)
+    return status, envelope(status, error.code, error.message, errors)
+
+
+@bp.errorhandler(RoutingError)
+def _routing_error(error: RoutingError) -> tuple[Response, int]:
+    # wastebank.errors renders WasteBankError; routing errors get the same envelope.
+    db.session.rollback()
+    status, body = error_body(error)
+    return jsonify(body), status
+
+
+_ERRORS = {
+    401: "Missing or invalid token",
+    403: "Your role may not do this, or not in that city",
+}
+
+
+def _doc_errors(*statuses: int) -> Any:
+    def decorate(view: Any) -> Any:
+        for status in statuses:
+            view = bp.alt_response(
+                status, schema=ErrorSchema, description=_ERRORS.get(status, "")
+            )(view)
+        return view
+
+    return decorate
+
+
+# -- route plans -------------------------------------------------------------------------------
+@bp.route("/route-plans")
+class RoutePlans(MethodView):
+    @bp.arguments(RoutePlanQueryArgsSchema, location="query")
+    @bp.response(200, RoutePlanSummarySchema(many=True))
+    @bp.paginate(page_size=50, max_page_size=1000)
+    @_doc_errors(401, 403)
+    def get(self, args: dict[str, Any], pagination_parameters: Any) -> Any:
+        """List the route plans you can see, newest day first; total in X-Pagination."""
+        items, total = services.list_route_plans(
+            db.session,
+            api_actor(),
+            **args,
+            page=pagination_parameters.page,
+            page_size=pagination_parameters.page_size,
+        )
+        pagination_parameters.item_count = total
+        return items
+
+    @bp.arguments(RoutePlanCreateSchema)
+    @bp.response(201, RoutePlanSchema)
+    @_doc_errors(401, 403)
+    @bp.alt_response(
+        422,
+        schema=ErrorSchema,
+        description="Invalid fields, unknown references, or an infeasible request "
+        "(type infeasible_problem; the bins at fault in errors.bins)",
+    )
+    def post(self, args: dict[str, Any]) -> Any:
+        """Plan a city's collection for a day from the bins' current state (dlh, admin).
+
+        Bins at or over their threshold, or that would overflow before the next
+        day, must be collected; nearly full ones are optional. Trucks unload at the
+        facility whenever full and before going home. The plan is stored.
+        """
+        actor = api_actor()
+        plan = services.create_route_plan(db.session, actor, **args)
+        db.session.commit()
+        return services.get_route_plan(db.session, actor, plan.id)
+
+
+@bp.route("/route-plans/<int:plan_id>")
+@bp.response(200, RoutePlanSchema)
+@_doc_errors(401, 403)
+@bp.alt_response(404, schema=ErrorSchema, description="No such plan in your city")
+def get_route_plan(plan_id: int) -> Any:
+    """One stored plan: routes with their visits in order, bins left out and skipped."""
+    return services.get_route_plan(db.session, api_actor(), plan_id)
+
+
+@bp.route("/route-plans/<int:plan_id>.geojson")
+@bp.response(200, GeoJsonFeatureCollectionSchema, content_type="application/geo+json")
+@_doc_errors(401, 403)
+@bp.alt_response(404, schema=ErrorSchema, description="No such plan in your city")
+def get_route_plan_geojson(plan_id: int) -> Any:
+    """The plan as GeoJSON: a LineString per route (depot, visits, depot), Points for
+    visits, depots, facilities and the bins left out; coordinates ``[lon, lat]``."""
+    plan = services.get_route_plan(db.session, api_actor(), plan_id)
+    body = GeoJsonFeatureCollectionSchema().dump(services.route_plan_geojson(plan))
+    return current_app.response_class(json.dumps(body), mimetype="application/geo+json")
+
+
+# -- registry --------------------------------------------------------------------------------
+@bp.route("/trucks")
+class Trucks(MethodView):
+    @bp.arguments(TruckQueryArgsSchema, location="query")
+    @bp.response(200, TruckSchema(many=True))
+    @_doc_errors(401, 403)
+    def get(self, args: dict[str, Any]) -> Any:
+        """List the trucks you can see."""
+        return services.list_trucks(db.session, api_actor(), **args)
+
+    @bp.arguments(TruckCreateSchema)
+    @bp.response(201, TruckSchema)
+    @_doc_errors(401, 403)
+    def post(self, args: dict[str, Any]) -> Any:
+        """Register a truck (dlh of its city, admin)."""
+        truck = services.create_truck(db.session, api_actor(), **args)
+        db.session.commit()
+        return truck
+
+
+@bp.route("/depots")
+class Depots(MethodView):
+    @bp.arguments(RegistryQueryArgsSchema, location="query")
+    @bp.response(200, DepotSchema(many=True))
+    @_doc_errors(401, 403)
+    def get(self, args: dict[str, Any]) -> Any:
+        """List the depots (garages) you can see."""
+        return services.list_depots(db.session, api_actor(), **args)
+
+    @bp.arguments(DepotCreateSchema)
+    @bp.response(201, DepotSchema)
+    @_doc_errors(401, 403)
+    def post(self, args: dict[str, Any]) -> Any:
+        """Register a depot (dlh of its city, admin)."""
+        depot = services.create_depot(db.session, api_actor(), **args)
+        db.session.commit()
+        return depot
+
+
+@bp.route("/facilities")
+class Facilities(MethodView):
+    @bp.arguments(RegistryQueryArgsSchema, location="query")
+    @bp.response(200, FacilitySchema(many=True))
+    @_doc_errors(401, 403)
+    def get(self, args: dict[str, Any]) -> Any:
+        """List the disposal facilities you can see."""
+        return services.list_facilities(db.session, api_actor(), **args)
+
+    @bp.arguments(FacilityCreateSchema)
+    @bp.response(201, FacilitySchema)
+    @_doc_errors(401, 403)
+    def post(self, args: dict[str, Any]) -> Any:
+        """Register a TPA, transfer station, RDF or composting plant (dlh, admin)."""
+        facility = services.create_facility(db.session, api_actor(), **args)
+        db.session.commit()
+        return facility

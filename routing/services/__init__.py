@@ -1,0 +1,74 @@
+"""Routing services: the fleet registry and stored route plans.
+
+Every service takes the SQLAlchemy session first and an
+:class:`~wastebank.access.Actor` second; it flushes but never commits (the API view
+or CLI command commits). Admins act in every city, DLH staff in their own; other
+roles may not use the planner.
+
+:func:`create_route_plan` turns the bins' current state (read through
+:mod:`telemetry.services`) and the registered trucks, depots and facilities into a
+:class:`~routing.problem.CollectionProblem`, picks the bins with
+:func:`~routing.selection.select_stops`, solves it with :func:`~routing.solver.solve`,
+re-checks the answer with :func:`~routing.validate.validate` and stores it.
+
+Times: the core counts seconds since local midnight of the service day in the
+city's zone; stored times are UTC. Place ids in the problem are the bin codes for
+stops, ``depot:<code>`` and ``facility:<code>`` for the rest, so that the core's
+messages name bins as people know them.
+
+Modules: :mod:`~routing.services.common` (cities, permissions, times),
+:mod:`~routing.services.fleet` (depots, facilities, trucks),
+:mod:`~routing.services.plans` (route plans) and :mod:`~routing.services.geojson`.
+"""
+
+from __future__ import annotations
+
+from routing.services.common import (
+    DEFAULT_TIME_LIMIT_S,
+    PLAN_SEARCH,
+    city_timezone,
+    depot_place_id,
+    facility_place_id,
+    format_time_of_day,
+    local_midnight,
+)
+from routing.services.fleet import (
+    create_depot,
+    create_facility,
+    create_truck,
+    list_depots,
+    list_facilities,
+    list_trucks,
+)
+from routing.services.geojson import route_plan_geojson
+from routing.services.plans import (
+    InvalidPlanError,
+    create_route_plan,
+    get_route_plan,
+    list_route_plans,
+    stored_problem,
+    stored_solution,
+)
+
+__all__ = [
+    "DEFAULT_TIME_LIMIT_S",
+    "PLAN_SEARCH",
+    "InvalidPlanError",
+    "city_timezone",
+    "create_depot",
+    "create_facility",
+    "create_route_plan",
+    "create_truck",
+    "depot_place_id",
+    "facility_place_id",
+    "format_time_of_day",
+    "get_route_plan",
+    "list_depots",
+    "list_facilities",
+    "list_route_plans",
+    "list_trucks",
+    "local_midnight",
+    "route_plan_geojson",
+    "stored_problem",
+    "stored_solution",
+]
