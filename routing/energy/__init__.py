@@ -8,7 +8,7 @@
 - :mod:`~routing.energy.diversion`: diverted mass, airspace, TPA life, avoided CH4.
 - :mod:`~routing.energy.targets`: Jakstranas progress and SDG 11.6.1 parameters.
 
-Coefficients and equations: ``reference/wte-reference.md`` and ``docs/methods.md``.
+Coefficients and equations: ``reference/wte-reference.md`` and the README's Methods.
 Results are unrounded; round for display only.
 """
 
@@ -19,15 +19,18 @@ from routing.energy.components import (
     COMPONENT_KEYS,
     COMPONENTS,
     DOCF_IPCC_2019,
+    LIQUID_DENSITY_KG_PER_L,
     MATERIAL_COMPOSITIONS,
     SIPSN_2023_COMPOSITION,
     STREAM_COMPOSITIONS,
     Component,
+    bin_collection_mass_kg,
     composition_loose_density_kg_per_m3,
     decay_rate_per_yr,
     lhv_as_received_mj_per_kg,
     loose_density_kg_per_m3,
     material_composition,
+    material_mass_kg,
     normalise_composition,
     split_by_composition,
     stream_composition,
@@ -42,6 +45,7 @@ from routing.energy.diversion import (
     airspace_m3,
     avoided_methane,
     co2e_t,
+    diversion_fraction,
     gwp_ch4,
     summarise_diversion,
     tpa_lifespan,
@@ -97,6 +101,7 @@ __all__ = [
     "DOCF_IPCC_2019",
     "GWP_CH4",
     "LANDGEM_DEFAULTS",
+    "LIQUID_DENSITY_KG_PER_L",
     "MATERIAL_COMPOSITIONS",
     "MCF_BY_SITE_TYPE",
     "PATHWAYS",
@@ -122,12 +127,14 @@ __all__ = [
     "UnknownComponent",
     "airspace_m3",
     "avoided_methane",
+    "bin_collection_mass_kg",
     "ch4_density_kg_per_m3",
     "co2e_t",
     "composition_loose_density_kg_per_m3",
     "compost",
     "decay_rate_per_yr",
     "digest_anaerobically",
+    "diversion_fraction",
     "estimate_msw_generation",
     "gwp_ch4",
     "incinerate",
@@ -137,6 +144,7 @@ __all__ = [
     "lhv_as_received_mj_per_kg",
     "loose_density_kg_per_m3",
     "material_composition",
+    "material_mass_kg",
     "mcf_for_site_type",
     "methane_commitment",
     "methane_yield_nm3_per_t_from_bmp",

@@ -31,6 +31,7 @@ __all__ = [
     "DOCF_IPCC_2019",
     "FIELD_UNITS",
     "LATENT_HEAT_WATER_MJ_PER_KG",
+    "LIQUID_DENSITY_KG_PER_L",
     "MATERIAL_COMPOSITIONS",
     "MIXED_WASTE_LOOSE_DENSITY_KG_PER_M3",
     "SIPSN_2023_COMPOSITION",
@@ -38,6 +39,7 @@ __all__ = [
     "STREAM_LOOSE_DENSITY_KG_PER_M3",
     "WATER_PER_HYDROGEN_KG_PER_KG",
     "Component",
+    "bin_collection_mass_kg",
     "check_climate_zone",
     "component",
     "composition_loose_density_kg_per_m3",
@@ -45,6 +47,7 @@ __all__ = [
     "lhv_as_received_mj_per_kg",
     "loose_density_kg_per_m3",
     "material_composition",
+    "material_mass_kg",
     "normalise_composition",
     "split_by_composition",
     "stream_composition",
@@ -718,3 +721,59 @@ def loose_density_kg_per_m3(stream: str) -> float:
     """
     stream_composition(stream)
     return STREAM_LOOSE_DENSITY_KG_PER_M3[stream]
+
+
+#: Density of liquids the waste banks buy by the litre, kg/L. Used cooking oil
+#: (minyak jelantah) is mostly palm olein, 0.90-0.92 kg/L at 25-30 °C
+#: [A: not in wte-reference; weigh one litre of the bank's stock to replace it].
+LIQUID_DENSITY_KG_PER_L: Mapping[str, float] = MappingProxyType(
+    {"used_cooking_oil": 0.91}
+)
+
+
+def material_mass_kg(material: str, quantity: float, unit: str) -> float | None:
+    """Wet mass of a quantity a waste bank bought, in kg.
+
+    ``kg`` is the mass itself; ``litre`` is converted with
+    :data:`LIQUID_DENSITY_KG_PER_L` where the material has a density; ``pcs``
+    (pieces) and litres of other materials have no mass: the caller reports
+    them as unweighed rather than guessing.
+
+    :param material: a waste-bank material class (``plastic``, ...).
+    :param quantity: amount in ``unit``, >= 0.
+    :param unit: ``kg``, ``litre`` or ``pcs``.
+    :returns: kg, or None when the quantity cannot be turned into a mass.
+    :raises UnknownComponent: for an unknown material class.
+    :raises InvalidParameter: for a negative quantity or an unknown unit.
+    """
+    material_composition(material)
+    _check_non_negative("quantity", quantity)
+    if unit == "kg":
+        return quantity
+    if unit == "litre":
+        density = LIQUID_DENSITY_KG_PER_L.get(material)
+        return None if density is None else quantity * density
+    if unit == "pcs":
+        return None
+    raise InvalidParameter("unit", f"Unknown unit {unit!r}; expected kg, litre or pcs.")
+
+
+def bin_collection_mass_kg(
+    emptied_fill_fraction: float, capacity_l: float, stream: str
+) -> float:
+    """Mass taken out of a bin at one collection, estimated from its fill level.
+
+    ``kg = emptied fill fraction x capacity (m3) x loose density of the stream``
+    (wte-reference §1 rule 4 and §8: a volume-based mass states its basis, here
+    loose waste in a bin). The fill fraction is the drop in level the sensor saw.
+
+    :param emptied_fill_fraction: level before minus level after, 0..1.
+    :param capacity_l: bin volume, litres, >= 0.
+    :param stream: ``residual``, ``organic``, ``recyclable`` or ``mixed``.
+    :returns: estimated wet kg.
+    :raises InvalidParameter: for a fraction outside 0..1 or a negative capacity.
+    :raises UnknownComponent: for an unknown stream.
+    """
+    _check_fraction("emptied_fill_fraction", emptied_fill_fraction)
+    _check_non_negative("capacity_l", capacity_l)
+    return emptied_fill_fraction * capacity_l / 1000.0 * loose_density_kg_per_m3(stream)

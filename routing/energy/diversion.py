@@ -33,6 +33,7 @@ __all__ = [
     "airspace_m3",
     "avoided_methane",
     "co2e_t",
+    "diversion_fraction",
     "gwp_ch4",
     "summarise_diversion",
     "tpa_lifespan",
@@ -62,6 +63,8 @@ DEFAULT_IN_PLACE_DENSITY_T_PER_M3 = 0.6
 #: Diversion pathways. ``reduction`` and ``reuse`` are pengurangan at source
 #: (limiting generation, reuse); ``recycling`` is bank sampah and TPS3R
 #: sorting; the rest are pengolahan (Perpres 97/2017, wte-reference §7.1).
+#: ``other`` is pengolahan without an energy model: black soldier fly larvae,
+#: animal feed (bahan baku pakan ternak), up-cycling (SIPSN destinations).
 PATHWAYS: tuple[str, ...] = (
     "reduction",
     "reuse",
@@ -70,6 +73,7 @@ PATHWAYS: tuple[str, ...] = (
     "anaerobic_digestion",
     "rdf",
     "incineration",
+    "other",
 )
 
 
@@ -135,6 +139,24 @@ def airspace_m3(
             "cover_soil_fraction", "cover_soil_fraction must be 0..1."
         )
     return mass_t / in_place_density_t_per_m3 * (1.0 + cover_soil_fraction)
+
+
+def diversion_fraction(diverted_t: float, landfilled_t: float) -> float | None:
+    """Share of the waste handled that was kept out of the TPA (§7.1).
+
+    ``diverted / (diverted + landfilled)``. ``diverted_t`` is net of the residues
+    that still went to the TPA, which the weighbridge counts in ``landfilled_t``,
+    so nothing is counted twice.
+
+    :param diverted_t: mass kept out of the TPA, t, >= 0.
+    :param landfilled_t: mass delivered to the TPA over the same period, t, >= 0.
+    :returns: 0..1, or None when both masses are zero.
+    :raises InvalidParameter: for a negative mass.
+    """
+    _check_non_negative("diverted_t", diverted_t)
+    _check_non_negative("landfilled_t", landfilled_t)
+    handled_t = diverted_t + landfilled_t
+    return diverted_t / handled_t if handled_t > 0.0 else None
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from routing.energy import (
     CLIMATE_ZONES,
     COMPONENT_KEYS,
     COMPONENTS,
+    LIQUID_DENSITY_KG_PER_L,
     MATERIAL_COMPOSITIONS,
     SIPSN_2023_COMPOSITION,
     STREAM_COMPOSITIONS,
@@ -19,11 +20,13 @@ from routing.energy import (
     InvalidParameter,
     UnknownClimateZone,
     UnknownComponent,
+    bin_collection_mass_kg,
     composition_loose_density_kg_per_m3,
     decay_rate_per_yr,
     lhv_as_received_mj_per_kg,
     loose_density_kg_per_m3,
     material_composition,
+    material_mass_kg,
     normalise_composition,
     split_by_composition,
     stream_composition,
@@ -252,3 +255,53 @@ def test_every_domain_error_has_a_code_and_shares_the_base() -> None:
         "Unknown bin stream 'x'.",
         "Unknown bin stream 'x'.",
     )
+
+
+def test_material_mass_of_kilograms_litres_and_pieces() -> None:
+    assert material_mass_kg("plastic", 12.5, "kg") == 12.5
+    assert LIQUID_DENSITY_KG_PER_L["used_cooking_oil"] == 0.91
+    assert material_mass_kg("used_cooking_oil", 5.0, "litre") == pytest.approx(4.55)
+    # Litres of a material without a density, and pieces, have no mass.
+    assert material_mass_kg("plastic", 5.0, "litre") is None
+    assert material_mass_kg("glass", 3.0, "pcs") is None
+
+
+@pytest.mark.parametrize(
+    ("material", "quantity", "unit", "error", "field"),
+    [
+        ("plastic", -1.0, "kg", InvalidParameter, "quantity"),
+        ("plastic", 1.0, "ton", InvalidParameter, "unit"),
+        ("styrofoam", 1.0, "kg", UnknownComponent, "material"),
+    ],
+)
+def test_bad_material_quantities_are_refused(
+    material: str, quantity: float, unit: str, error: type[Exception], field: str
+) -> None:
+    with pytest.raises(error) as info:
+        material_mass_kg(material, quantity, unit)
+    assert getattr(info.value, "field", None) == field
+
+
+def test_bin_collection_mass_is_fraction_times_volume_times_loose_density() -> None:
+    # 45 % of a 1,100 L bin of residual waste at 250 kg/m3.
+    assert bin_collection_mass_kg(0.45, 1100.0, "residual") == pytest.approx(123.75)
+    organic = loose_density_kg_per_m3("organic")
+    assert bin_collection_mass_kg(1.0, 1000.0, "organic") == pytest.approx(organic)
+    assert bin_collection_mass_kg(0.0, 1100.0, "mixed") == 0.0
+
+
+@pytest.mark.parametrize(
+    ("fraction", "capacity_l", "stream", "field"),
+    [
+        (1.2, 1100.0, "residual", "emptied_fill_fraction"),
+        (-0.1, 1100.0, "residual", "emptied_fill_fraction"),
+        (0.5, -1.0, "residual", "capacity_l"),
+        (0.5, 1100.0, "hazardous", "stream"),
+    ],
+)
+def test_bad_bin_collections_are_refused(
+    fraction: float, capacity_l: float, stream: str, field: str
+) -> None:
+    with pytest.raises(InvalidParameter) as info:
+        bin_collection_mass_kg(fraction, capacity_l, stream)
+    assert info.value.field == field

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from routing.energy import (
     COMPONENT_KEYS,
     GWP_CH4,
+    PATHWAYS,
     SIPSN_2023_COMPOSITION,
     DivertedMass,
     FodParameters,
@@ -20,6 +21,7 @@ from routing.energy import (
     avoided_methane,
     co2e_t,
     digest_anaerobically,
+    diversion_fraction,
     gwp_ch4,
     run_fod,
     summarise_diversion,
@@ -230,3 +232,18 @@ def test_avoided_co2e_is_gwp_times_avoided_ch4(
     for row in result.years:
         assert row.ch4_avoided_t >= 0.0
         assert row.co2e_avoided_t == pytest.approx(27.0 * row.ch4_avoided_t)
+
+
+def test_other_treatment_is_a_pathway() -> None:
+    assert "other" in PATHWAYS
+    summary = summarise_diversion([DivertedMass("other", {"food": 2.0}, 0.25)])
+    assert summary.diverted_t_by_pathway == {"other": 1.5}
+
+
+def test_diversion_fraction_is_diverted_over_handled() -> None:
+    assert diversion_fraction(1.0, 3.0) == 0.25
+    assert diversion_fraction(0.0, 5.0) == 0.0
+    assert diversion_fraction(0.0, 0.0) is None
+    with pytest.raises(InvalidParameter) as info:
+        diversion_fraction(-1.0, 3.0)
+    assert info.value.field == "diverted_t"

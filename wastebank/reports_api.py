@@ -1,0 +1,254 @@
+"""JSON API of the city's diversion report and the DLH inputs behind it, under ``/api/v1``.
+
+- ``GET /reports/diversion?city=&from=&to=[&gwp=][&format=csv|xlsx]``: the report;
+  the same figures as CSV or XLSX with ``format``.
+- ``/tpa-deliveries``: weighbridge tickets (and DLH estimates) of loads to the TPA.
+- ``/treatment-inputs``: waste fed to composting, digestion, RDF, incineration, other.
+- ``/cities/{code}/waste-profile``: population, generation rate, TPA parameters.
+
+Admin and the DLH of the city only: other roles get 403, another city's DLH 404.
+Thin adapters over :mod:`wastebank.services.diversion`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from routing.energy import EnergyModelError
+from wastebank import reports_export
+from wastebank.auth import api_actor, authenticate_bearer
+from wastebank.errors import envelope, register_domain_errors, status_for
+from wastebank.exceptions import (
+    CityNotFound,
+    DuplicateTicket,
+    DuplicateTreatmentInput,
+    InvalidPeriod,
+    TpaDeliveryNotFound,
+    TreatmentInputNotFound,
+)
+from wastebank.extensions import db
+from wastebank.reports_schemas import (
+    DiversionReportQueryArgsSchema,
+    DiversionReportSchema,
+    TpaDeliveryCreateSchema,
+    TpaDeliverySchema,
+    TreatmentInputCreateSchema,
+    TreatmentInputSchema,
+    WasteFlowQueryArgsSchema,
+    WasteProfileSchema,
+    WasteProfileUpdateSchema,
+)
+from wastebank.services import diversion as services
+
+bp = Blueprint(
+    "reports_api",
+    __name__,
+    url_prefix="/api/v1",
+    description=(
+        "DLH: the city's diversion report, TPA weighbridge tickets, treatment inputs "
+        "and the city's waste profile."
+    ),
+)
+
+register_domain_errors(
+    [
+        (CityNotFound, 404),
+        (TpaDeliveryNotFound, 404),
+        (TreatmentInputNotFound, 404),
+        (DuplicateTicket, 409),
+        (DuplicateTreatmentInput, 409),
+        (InvalidPeriod, 422),
+    ]
+)
+
+_EXPORTS = {
+    "csv": (reports_export.to_csv, reports_export.CSV_CONTENT_TYPE),
+    "xlsx": (reports_export.to_xlsx, reports_export.XLSX_CONTENT_TYPE),
+}
+
+
+@bp.before_request
+def _require_token() -> None:
+    authenticate_bearer()
+
+
+@bp.errorhandler(EnergyModelError)
+def _energy_error(error: EnergyModelError) -> tuple[Response, int]:
+    # The services check their inputs; this keeps the envelope if a model refuses one.
+    db.session.rollback()
+    status = status_for(error)
+    errors = {error.field: [error.message]} if error.field else {}
+    return jsonify(envelope(status, error.code, error.message, errors)), status
+
+
+def _created(obj: Any, replayed: bool) -> tuple[Any, int, dict[str, str]]:
+    return obj, 201, {"Idempotent-Replayed": "true" if replayed else "false"}
+
+
+# -- the report ------------------------------------------------------------------------------
+@bp.route("/reports/diversion")
+@bp.arguments(DiversionReportQueryArgsSchema, location="query")
+@bp.response(200, DiversionReportSchema)
+@bp.doc(
+    responses={
+        "200": {
+            "description": (
+                "The report; with format=csv a CSV file, with format=xlsx a workbook "
+                "(Content-Disposition: attachment)."
+            ),
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": "#/components/schemas/DiversionReport"}
+                },
+                "text/csv": {"schema": {"type": "string"}},
+                reports_export.XLSX_CONTENT_TYPE: {
+                    "schema": {"type": "string", "format": "binary"}
+                },
+            },
+        }
+    }
+)
+@bp.alt_response(403, description="Your role may not read reports")
+@bp.alt_response(404, description="No such city, or not yours")
+def get_diversion_report(args: dict[str, Any]) -> Any:
+    """The city's diversion figures over local dates from..to (inclusive).
+
+    Every figure says whether it is measured or estimated, and from what.
+    """
+    report = services.diversion_report(
+        db.session,
+        api_actor(),
+        city_code=args["city"],
+        date_from=args["from_"],
+        date_to=args["to"],
+        gwp_set=args["gwp"],
+    )
+    export = _EXPORTS.get(args["format"])
+    if export is None:
+        return report
+    render, content_type = export
+    name = reports_export.filename(report, args["format"])
+    return Response(
+        render(report),
+        content_type=content_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+# -- the city's profile ------------------------------------------------------------------------
+@bp.route("/cities/<string:city_code>/waste-profile")
+class WasteProfile(MethodView):
+    @bp.response(200, WasteProfileSchema)
+    def get(self, city_code: str) -> Any:
+        """The city's population, generation rate and TPA parameters."""
+        return services.get_waste_profile(db.session, api_actor(), city_code)
+
+    @bp.arguments(WasteProfileUpdateSchema)
+    @bp.response(200, WasteProfileSchema)
+    def patch(self, args: dict[str, Any], city_code: str) -> Any:
+        """Change profile fields (admin, DLH of the city); null clears one."""
+        profile = services.update_waste_profile(
+            db.session, api_actor(), city_code, args
+        )
+        db.session.commit()
+        return profile
+
+
+# -- TPA deliveries ------------------------------------------------------------------------------
+@bp.route("/tpa-deliveries")
+class TpaDeliveries(MethodView):
+    @bp.arguments(WasteFlowQueryArgsSchema, location="query")
+    @bp.response(200, TpaDeliverySchema(many=True))
+    @bp.paginate(page_size=50, max_page_size=1000)
+    def get(self, args: dict[str, Any], pagination_parameters: Any) -> Any:
+        """A city's deliveries to the TPA, newest first; total in X-Pagination."""
+        items, total = services.list_tpa_deliveries(
+            db.session,
+            api_actor(),
+            city_code=args["city"],
+            date_from=args["from_"],
+            date_to=args["to"],
+            page=pagination_parameters.page,
+            page_size=pagination_parameters.page_size,
+        )
+        pagination_parameters.item_count = total
+        return items
+
+    @bp.arguments(TpaDeliveryCreateSchema)
+    @bp.response(201, TpaDeliverySchema)
+    @bp.alt_response(409, description="The ticket number was recorded with other data")
+    def post(self, args: dict[str, Any]) -> Any:
+        """Record a weighbridge ticket; the same ticket again is a replay."""
+        city_code = args.pop("city")
+        delivery, replayed = services.record_tpa_delivery(
+            db.session, api_actor(), city_code=city_code, **args
+        )
+        db.session.commit()
+        return _created(delivery, replayed)
+
+
+@bp.route("/tpa-deliveries/<int:delivery_id>")
+class TpaDeliveryById(MethodView):
+    @bp.response(200, TpaDeliverySchema)
+    def get(self, delivery_id: int) -> Any:
+        """One delivery."""
+        return services.get_tpa_delivery(db.session, api_actor(), delivery_id)
+
+    @bp.response(204)
+    def delete(self, delivery_id: int) -> None:
+        """Remove a mistaken delivery (the audit log keeps it)."""
+        services.delete_tpa_delivery(db.session, api_actor(), delivery_id)
+        db.session.commit()
+
+
+# -- treatment inputs ----------------------------------------------------------------------------
+@bp.route("/treatment-inputs")
+class TreatmentInputs(MethodView):
+    @bp.arguments(WasteFlowQueryArgsSchema, location="query")
+    @bp.response(200, TreatmentInputSchema(many=True))
+    @bp.paginate(page_size=50, max_page_size=1000)
+    def get(self, args: dict[str, Any], pagination_parameters: Any) -> Any:
+        """A city's treatment inputs, newest first; total in X-Pagination."""
+        items, total = services.list_treatment_inputs(
+            db.session,
+            api_actor(),
+            city_code=args["city"],
+            date_from=args["from_"],
+            date_to=args["to"],
+            page=pagination_parameters.page,
+            page_size=pagination_parameters.page_size,
+        )
+        pagination_parameters.item_count = total
+        return items
+
+    @bp.arguments(TreatmentInputCreateSchema)
+    @bp.response(201, TreatmentInputSchema)
+    @bp.alt_response(
+        409, description="That facility, day, pathway and material has other masses"
+    )
+    def post(self, args: dict[str, Any]) -> Any:
+        """Record waste fed to a treatment; the same input again is a replay."""
+        city_code = args.pop("city")
+        item, replayed = services.record_treatment_input(
+            db.session, api_actor(), city_code=city_code, **args
+        )
+        db.session.commit()
+        return _created(item, replayed)
+
+
+@bp.route("/treatment-inputs/<int:input_id>")
+class TreatmentInputById(MethodView):
+    @bp.response(200, TreatmentInputSchema)
+    def get(self, input_id: int) -> Any:
+        """One treatment input."""
+        return services.get_treatment_input(db.session, api_actor(), input_id)
+
+    @bp.response(204)
+    def delete(self, input_id: int) -> None:
+        """Remove a mistaken input (the audit log keeps it)."""
+        services.delete_treatment_input(db.session, api_actor(), input_id)
+        db.session.commit()
