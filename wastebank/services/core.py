@@ -42,6 +42,7 @@ from wastebank.models import (
     ApiToken,
     AuditEntry,
     Bank,
+    BankCounterSettings,
     City,
     LoginThrottle,
     Member,
@@ -641,3 +642,24 @@ def bank_cards(
         .order_by(Member.seq)
     )
     return bank, list(members)
+
+
+def next_receipt_no(session: SessionLike, bank: Bank, prefix: str) -> str:
+    """``BSU01-D000042``: the bank's one receipt sequence, shared by deposits (D),
+    payouts (W) and sales (S), so a number never repeats across kinds."""
+    for _attempt in range(2):
+        seq = session.execute(
+            sa.update(BankCounterSettings)
+            .where(BankCounterSettings.bank_id == bank.id)
+            .values(next_receipt_seq=BankCounterSettings.next_receipt_seq + 1)
+            .returning(BankCounterSettings.next_receipt_seq)
+            .execution_options(synchronize_session=False)
+        ).scalar_one_or_none()
+        if seq is not None:
+            return f"{bank.code}-{prefix}{seq - 1:06d}"
+        try:
+            with session.begin_nested():
+                session.add(BankCounterSettings(bank_id=bank.id))
+        except IntegrityError:
+            pass  # another request created it first; the UPDATE now finds it
+    raise RuntimeError(f"no counter settings for bank {bank.code}")  # pragma: no cover
