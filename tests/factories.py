@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from wastebank import services
 from wastebank.access import SYSTEM
-from wastebank.models import Bank, City, Member, User
+from wastebank.models import Bank, BankNotificationChannel, City, Member, User
+from wastebank.services import notifications
 
 PASSWORD = "correct-horse-9"
 _seq = itertools.count(1)
@@ -54,3 +55,12 @@ def auth_headers(session: Session, user: User) -> dict[str, str]:
     raw, _ = services.issue_token(session, user, ttl_s=3600)
     session.commit()
     return {"Authorization": f"Bearer {raw}"}
+
+
+def make_notification_channel(
+    session: Session, bank: Bank, **overrides: Any
+) -> BankNotificationChannel:
+    """A WhatsApp gateway for ``bank`` (enabled, no token unless given)."""
+    fields: dict[str, Any] = {"kind": "whatsapp_http", "url": "http://127.0.0.1:9/"}
+    fields.update(overrides)
+    return notifications.set_channel(session, SYSTEM, bank.code, **fields)
