@@ -42,6 +42,17 @@ class Action(StrEnum):
     WITHDRAWALS_PAY = "withdrawals:pay"
     BINS_READ = "bins:read"  # collection points, their sensors and readings
     BINS_WRITE = "bins:write"  # register and change bins and sensors
+    ROUTES_READ = "routes:read"  # route plans, trucks, depots, disposal facilities
+    ROUTES_WRITE = "routes:write"  # plan routes; register trucks, depots, facilities
+    BOOKS_READ = "books:read"  # stock, sales, cash book, the books and their summaries
+    SALES_WRITE = "sales:write"  # buyers, sales and shipments to the induk
+    STOCK_ADJUST = "stock:adjust"  # stock-taking corrections with a reason
+    CASH_WRITE = "cash:write"  # expenses and other income in the cash book
+    REPORTS_READ = "reports:read"  # the city's diversion report and its inputs
+    WASTE_FLOWS_WRITE = "waste-flows:write"  # TPA tickets, treatment, city profile
+    # Members' phone numbers and messages: the bank's managers, not its cashiers or DLH.
+    NOTIFICATIONS_READ = "notifications:read"  # the outbox of a bank, with statuses
+    NOTIFICATIONS_WRITE = "notifications:write"  # the gateway config; retry a message
 
 
 _STAFF_READ = frozenset({Action.BANKS_READ, Action.MEMBERS_READ})
@@ -52,19 +63,35 @@ _COUNTER = _STAFF_READ | {
     Action.WITHDRAWALS_REQUEST,
     # The cashier hands out the cash of an approved withdrawal.
     Action.WITHDRAWALS_PAY,
+    # The back office's books are read at the counter too (stock, buku kas).
+    Action.BOOKS_READ,
 }
 _MANAGEMENT = {
+    Action.SALES_WRITE,
+    Action.STOCK_ADJUST,
+    Action.CASH_WRITE,
     Action.PRICES_WRITE,
     Action.BANK_SETTINGS_WRITE,
     Action.DEPOSITS_REVERSE,
     Action.WITHDRAWALS_DECIDE,
+    Action.NOTIFICATIONS_READ,
+    Action.NOTIFICATIONS_WRITE,
 }
 
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset(Action),
-    # DLH runs the city's collection: it manages bins and sensors of its own city.
+    # DLH runs the city's collection: bins, sensors, trucks and route plans of its city.
     Role.DLH: _STAFF_READ
-    | {Action.BINS_READ, Action.BINS_WRITE, Action.CATEGORIES_WRITE},
+    | {
+        Action.BINS_READ,
+        Action.BINS_WRITE,
+        Action.ROUTES_READ,
+        Action.ROUTES_WRITE,
+        Action.CATEGORIES_WRITE,
+        Action.BOOKS_READ,
+        Action.REPORTS_READ,
+        Action.WASTE_FLOWS_WRITE,
+    },
     # A manager may see the city's bins (where the TPS near the bank stand); cashiers and
     # drivers get nothing here (drivers see their stops through their routes).
     Role.MANAGER: _COUNTER | _MANAGEMENT | {Action.BINS_READ},

@@ -79,6 +79,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _configure_extensions(app: Flask) -> None:
+    from routing import models as routing_models  # noqa: F401 - register tables too
     from telemetry import models as telemetry_models  # noqa: F401 - register tables too
     from wastebank import models  # noqa: F401 - register tables for Alembic autogenerate
     from wastebank.schemas import ErrorSchema
@@ -116,17 +117,34 @@ def current_languages() -> tuple[str, ...]:
 
 def _register_blueprints(app: Flask) -> None:
     from routing import api as routing_api
+    from routing import plans_api as routing_plans_api
     from telemetry import api as telemetry_api
     from wastebank import api as wastebank_api
-    from wastebank import counter_views, views
+    from wastebank import (
+        backoffice_api,
+        backoffice_views,
+        counter_views,
+        notifications_api,
+        reports_api,
+        views,
+    )
 
     # The REST API authenticates with bearer tokens (and sensors with device keys), never
     # with cookies, so it has no CSRF exposure; the HTML views keep CSRF protection.
-    for blueprint in (wastebank_api.bp, telemetry_api.bp, routing_api.bp):
+    for blueprint in (
+        wastebank_api.bp,
+        telemetry_api.bp,
+        routing_api.bp,
+        backoffice_api.bp,
+        routing_plans_api.bp,
+        reports_api.bp,
+        notifications_api.bp,
+    ):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)
     app.register_blueprint(views.bp)
     app.register_blueprint(counter_views.bp)
+    app.register_blueprint(backoffice_views.bp)
 
 
 def _register_error_handlers(app: Flask) -> None:
@@ -136,11 +154,18 @@ def _register_error_handlers(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
-    from routing.cli import energy_cli
+    from routing.cli import energy_cli, routing_cli
     from telemetry.cli import telemetry_cli
     from wastebank import cli
+    from wastebank.notifications_worker import notifications_cli
 
-    for group in [*cli.groups, telemetry_cli, energy_cli]:
+    for group in [
+        *cli.groups,
+        telemetry_cli,
+        energy_cli,
+        routing_cli,
+        notifications_cli,
+    ]:
         app.cli.add_command(group)
 
 

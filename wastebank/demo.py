@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import random
 
+from routing import demo as routing_demo
 from telemetry import demo as telemetry_demo
-from wastebank import demo_counter, services
+from wastebank import demo_backoffice, demo_counter, demo_diversion, services
 from wastebank.access import SYSTEM
 from wastebank.extensions import SessionLike
 
@@ -167,7 +168,8 @@ def load(
     *,
     password_method: str = "scrypt",  # noqa: S107 - a hash method name
 ) -> list[tuple[str, str, str]]:
-    """Create the demo cities, banks, members, users, prices, deposits, bins and sensors.
+    """Create the demo cities, banks, members, users, prices, deposits, bins, sensors
+    and Ambon's fleet (garage, TPA Toisapu, trucks).
 
     Flushes, never commits.
 
@@ -238,7 +240,10 @@ def load(
             password_method=password_method,
         )
     demo_counter.load_counter(session, rng)
+    demo_backoffice.load_backoffice(session, rng)
     telemetry_demo.load(session)
+    routing_demo.load(session)
+    demo_diversion.load(session, rng)
     return demo_logins()
 
 

@@ -143,6 +143,71 @@ class AlreadyReversed(Conflict):
     code = "already_reversed"
 
 
+# -- back office ------------------------------------------------------------------------
+class InsufficientStock(Conflict):
+    """A sale, shipment, reversal or adjustment would take more than is on hand."""
+
+    code = "insufficient_stock"
+
+
+class BuyerNotFound(NotFound):
+    code = "buyer_not_found"
+
+
+class SaleNotFound(NotFound):
+    code = "sale_not_found"
+
+
+# -- member notifications --------------------------------------------------------------
+class NotificationChannelNotFound(NotFound):
+    """The bank has no WhatsApp or SMS gateway configured."""
+
+    code = "notification_channel_not_found"
+
+
+class NotificationNotFound(NotFound):
+    code = "notification_not_found"
+
+
+class ChannelDisabled(Conflict):
+    """A message cannot be retried while the bank has no enabled gateway."""
+
+    code = "channel_disabled"
+
+
+# -- diversion report: cities' waste flows ---------------------------------------------
+class CityNotFound(NotFound):
+    """No city with that code, or not one the user's role reaches (404)."""
+
+    code = "city_not_found"
+
+
+class TpaDeliveryNotFound(NotFound):
+    code = "tpa_delivery_not_found"
+
+
+class TreatmentInputNotFound(NotFound):
+    code = "treatment_input_not_found"
+
+
+class DuplicateTicket(Conflict):
+    """The city's weighbridge ticket number was recorded before with other data."""
+
+    code = "duplicate_ticket"
+
+
+class DuplicateTreatmentInput(Conflict):
+    """The facility's input of that day, pathway and material differs from the one sent."""
+
+    code = "duplicate_treatment_input"
+
+
+class InvalidPeriod(InvalidValue):
+    """A report period runs backwards or does not lie within one calendar year."""
+
+    code = "invalid_period"
+
+
 # -- authentication / authorisation --------------------------------------------------
 class AuthenticationFailed(WasteBankError):
     """Wrong username or password, or a missing/expired token (401)."""

@@ -2,6 +2,20 @@
 
 from __future__ import annotations
 
+from wastebank.models.backoffice import (
+    BUYER_KINDS,
+    CASH_CATEGORIES,
+    EXPENSE_CATEGORIES,
+    INCOME_CATEGORIES,
+    STOCK_MOVEMENT_KINDS,
+    Buyer,
+    CashEntry,
+    Sale,
+    SaleLine,
+    StockAdjustment,
+    StockLevel,
+    StockMovement,
+)
 from wastebank.models.core import (
     BANK_KINDS,
     MEMBER_KINDS,
@@ -31,13 +45,34 @@ from wastebank.models.counter import (
     WasteCategory,
     Withdrawal,
 )
+from wastebank.models.diversion import (
+    MASS_BASES,
+    TPA_DELIVERY_SOURCES,
+    TREATMENT_PATHWAYS,
+    CityWasteProfile,
+    TpaDelivery,
+    TreatmentInput,
+)
+from wastebank.models.notifications import (
+    BankNotificationChannel,
+    Notification,
+    NotificationOptOut,
+)
 
 __all__ = [
     "BANK_KINDS",
+    "BUYER_KINDS",
+    "CASH_CATEGORIES",
     "DEPOSIT_MODES",
+    "EXPENSE_CATEGORIES",
     "HOLDING_STATUSES",
+    "INCOME_CATEGORIES",
+    "MASS_BASES",
     "MATERIALS",
     "MEMBER_KINDS",
+    "STOCK_MOVEMENT_KINDS",
+    "TPA_DELIVERY_SOURCES",
+    "TREATMENT_PATHWAYS",
     "UNITS",
     "WEEKDAYS",
     "WITHDRAWAL_METHODS",
@@ -46,14 +81,27 @@ __all__ = [
     "AuditEntry",
     "Bank",
     "BankCounterSettings",
+    "BankNotificationChannel",
+    "Buyer",
+    "CashEntry",
     "City",
+    "CityWasteProfile",
     "Deposit",
     "DepositLine",
     "LedgerEntry",
     "LoginThrottle",
     "Member",
     "MemberCard",
+    "Notification",
+    "NotificationOptOut",
     "PriceRule",
+    "Sale",
+    "SaleLine",
+    "StockAdjustment",
+    "StockLevel",
+    "StockMovement",
+    "TpaDelivery",
+    "TreatmentInput",
     "User",
     "WasteCategory",
     "Withdrawal",

@@ -53,7 +53,14 @@ from wastebank.models import (
     Withdrawal,
     utcnow,
 )
-from wastebank.services.core import audit, get_member, require, resolve_card
+from wastebank.services import backoffice, notifications
+from wastebank.services.core import (
+    audit,
+    get_member,
+    next_receipt_no,
+    require,
+    resolve_card,
+)
 
 
 # -- catalogue -------------------------------------------------------------------------
@@ -343,26 +350,6 @@ def _post(
     return entry
 
 
-def _next_receipt_no(session: SessionLike, bank: Bank, prefix: str) -> str:
-    """``BSU01-D000042``: a per-bank sequence shared by deposits (D) and payouts (W)."""
-    for _attempt in range(2):
-        seq = session.execute(
-            sa.update(BankCounterSettings)
-            .where(BankCounterSettings.bank_id == bank.id)
-            .values(next_receipt_seq=BankCounterSettings.next_receipt_seq + 1)
-            .returning(BankCounterSettings.next_receipt_seq)
-            .execution_options(synchronize_session=False)
-        ).scalar_one_or_none()
-        if seq is not None:
-            return f"{bank.code}-{prefix}{seq - 1:06d}"
-        try:
-            with session.begin_nested():
-                session.add(BankCounterSettings(bank_id=bank.id))
-        except IntegrityError:
-            pass  # another request created it first; the UPDATE now finds it
-    raise RuntimeError(f"no counter settings for bank {bank.code}")  # pragma: no cover
-
-
 def counter_settings(session: SessionLike, bank: Bank) -> BankCounterSettings:
     """The bank's withdrawal rules (defaults when never set)."""
     settings = session.get(BankCounterSettings, bank.id)
@@ -464,7 +451,7 @@ def record_deposit(
     deposit = Deposit(
         bank_id=bank.id,
         member_id=member.id,
-        receipt_no=_next_receipt_no(session, bank, "D"),
+        receipt_no=next_receipt_no(session, bank, "D"),
         verify_code=cards.new_token(),
         mode=mode,
         total_rp=sum(line.value_rp for line in deposit_lines),
@@ -495,6 +482,8 @@ def record_deposit(
             deposit=deposit,
             at=now,
         )
+    # The waste goes into the bank's stock in the same transaction as the credit.
+    backoffice.stock_in_for_deposit(session, deposit)
     session.flush()
     audit(
         session,
@@ -508,6 +497,8 @@ def record_deposit(
             "mode": mode,
         },
     )
+    # The member's message goes into the outbox of this transaction; it cannot fail it.
+    notifications.queue_deposit_notification(session, deposit, now=now)
     return deposit, False
 
 
@@ -541,6 +532,9 @@ def reverse_deposit(
                 f"Reversing {ledger.format_rp(deposit.total_rp)} would overdraw the member: "
                 f"only {ledger.format_rp(position.available_rp)} is available."
             )
+    # The waste leaves the stock again; refused when it was sold or shipped already.
+    backoffice.stock_out_for_reversal(session, deposit)
+    if deposit.mode == "save" and deposit.total_rp > 0:
         _post(
             session,
             deposit.member,
@@ -612,7 +606,7 @@ def request_withdrawal(
     withdrawal = Withdrawal(
         bank_id=member.bank_id,
         member_id=member.id,
-        receipt_no=_next_receipt_no(session, member.bank, "W"),
+        receipt_no=next_receipt_no(session, member.bank, "W"),
         verify_code=cards.new_token(),
         amount_rp=amount_rp,
         fee_rp=ledger.fee_rp(amount_rp, _fee_rule(settings)),
@@ -754,6 +748,7 @@ def pay_withdrawal(
         bank_id=withdrawal.bank_id,
         after={"net_rp": withdrawal.net_rp},
     )
+    notifications.queue_payout_notification(session, withdrawal)
     return withdrawal
 
 
