@@ -27,7 +27,6 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from wastebank import ledger
@@ -36,7 +35,6 @@ from wastebank.exceptions import (
     BankNotFound,
     BuyerNotFound,
     DuplicateCode,
-    IdempotencyKeyReused,
     InsufficientStock,
     InvalidReference,
     InvalidValue,
@@ -65,7 +63,9 @@ from wastebank.models import (
     utcnow,
 )
 from wastebank.services.core import (
+    add_idempotent,
     audit,
+    idempotent_replay,
     next_receipt_no,
     register_member,
     require,
@@ -93,14 +93,6 @@ def _category(session: SessionLike, code: str, *, field_name: str) -> WasteCateg
     if category is None or not category.active:
         raise InvalidReference(f"No category with code {code}.", field=field_name)
     return category
-
-
-def _replay(existing: Any, request_hash: str, what: str) -> Any:
-    if existing.request_hash != request_hash:
-        raise IdempotencyKeyReused(
-            f"This Idempotency-Key was used for a different {what}; use a new key."
-        )
-    return existing
 
 
 def _check_quantity(quantity: Decimal, *, field_name: str) -> None:
@@ -352,7 +344,7 @@ def adjust_stock(
         )
     )
     if existing is not None:
-        return _replay(existing, request_hash, "adjustment"), True
+        return idempotent_replay(existing, request_hash, "adjustment"), True
     on_hand = Decimal(level.quantity)
     if quantity < 0:
         if -quantity > on_hand:
@@ -375,13 +367,7 @@ def adjust_stock(
         idempotency_key=idempotency_key,
         request_hash=request_hash,
     )
-    try:
-        with session.begin_nested():
-            session.add(adjustment)
-    except IntegrityError:
-        raise IdempotencyKeyReused(
-            "This Idempotency-Key is in use by another request; use a new key."
-        ) from None
+    add_idempotent(session, adjustment)
     _move(
         session,
         level,
@@ -555,7 +541,7 @@ def record_sale(
         )
     )
     if existing is not None:
-        return _replay(existing, request_hash, "sale"), True
+        return idempotent_replay(existing, request_hash, "sale"), True
 
     # Check every line against the stock before anything is written.
     needed: dict[int, Decimal] = defaultdict(Decimal)
@@ -607,13 +593,7 @@ def record_sale(
         request_hash=request_hash,
         lines=sale_lines,
     )
-    try:
-        with session.begin_nested():
-            session.add(sale)
-    except IntegrityError:
-        raise IdempotencyKeyReused(
-            "This Idempotency-Key is in use by another request; use a new key."
-        ) from None
+    add_idempotent(session, sale)
     for sale_line in sale_lines:
         _move(
             session,
@@ -729,7 +709,7 @@ def record_cash_entry(
         )
     )
     if existing is not None:
-        return _replay(existing, request_hash, "cash entry"), True
+        return idempotent_replay(existing, request_hash, "cash entry"), True
     entry = CashEntry(
         bank_id=bank.id,
         direction=direction,
@@ -741,13 +721,7 @@ def record_cash_entry(
         idempotency_key=idempotency_key,
         request_hash=request_hash,
     )
-    try:
-        with session.begin_nested():
-            session.add(entry)
-    except IntegrityError:
-        raise IdempotencyKeyReused(
-            "This Idempotency-Key is in use by another request; use a new key."
-        ) from None
+    add_idempotent(session, entry)
     audit(
         session,
         actor,

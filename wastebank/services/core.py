@@ -28,6 +28,7 @@ from wastebank.exceptions import (
     CardRevoked,
     DuplicateCode,
     DuplicateUsername,
+    IdempotencyKeyReused,
     InvalidHierarchy,
     InvalidReference,
     InvalidValue,
@@ -663,3 +664,29 @@ def next_receipt_no(session: SessionLike, bank: Bank, prefix: str) -> str:
         except IntegrityError:
             pass  # another request created it first; the UPDATE now finds it
     raise RuntimeError(f"no counter settings for bank {bank.code}")  # pragma: no cover
+
+
+def idempotent_replay(existing: Any, request_hash: str, what: str) -> Any:
+    """The stored record of a repeated ``Idempotency-Key``, if the request is the same.
+
+    :raises IdempotencyKeyReused: the key was used for a different request.
+    """
+    if existing.request_hash != request_hash:
+        raise IdempotencyKeyReused(
+            f"This Idempotency-Key was used for a different {what}; use a new key."
+        )
+    return existing
+
+
+def add_idempotent(session: SessionLike, record: Any) -> None:
+    """Insert a record that carries an idempotency key, in a savepoint.
+
+    :raises IdempotencyKeyReused: a concurrent request took the same key first.
+    """
+    try:
+        with session.begin_nested():
+            session.add(record)
+    except IntegrityError:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key is in use by another request; use a new key."
+        ) from None

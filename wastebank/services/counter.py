@@ -16,7 +16,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from wastebank import cards, ledger
@@ -28,7 +27,6 @@ from wastebank.exceptions import (
     CategoryNotFound,
     DepositNotFound,
     DuplicateCode,
-    IdempotencyKeyReused,
     InsufficientBalance,
     InvalidReference,
     InvalidTransition,
@@ -55,8 +53,10 @@ from wastebank.models import (
 )
 from wastebank.services import backoffice, notifications
 from wastebank.services.core import (
+    add_idempotent,
     audit,
     get_member,
+    idempotent_replay,
     next_receipt_no,
     require,
     resolve_card,
@@ -368,14 +368,6 @@ class DepositLineInput:
     quantity: Decimal
 
 
-def _idempotent_replay(existing: Any, request_hash: str, what: str) -> Any:
-    if existing.request_hash != request_hash:
-        raise IdempotencyKeyReused(
-            f"This Idempotency-Key was used for a different {what}; use a new key."
-        )
-    return existing
-
-
 def record_deposit(
     session: SessionLike,
     actor: Actor,
@@ -409,7 +401,7 @@ def record_deposit(
         )
     )
     if existing is not None:
-        return _idempotent_replay(existing, request_hash, "deposit"), True
+        return idempotent_replay(existing, request_hash, "deposit"), True
     if not member.active:
         raise MemberInactive(
             "This member is inactive; reactivate them first.", field="member"
@@ -464,14 +456,7 @@ def record_deposit(
         request_hash=request_hash,
         lines=deposit_lines,
     )
-    try:
-        with session.begin_nested():
-            session.add(deposit)
-    except IntegrityError:
-        # The same key, raced by a request for another member of this bank.
-        raise IdempotencyKeyReused(
-            "This Idempotency-Key is in use by another request; use a new key."
-        ) from None
+    add_idempotent(session, deposit)
     if mode == "save" and deposit.total_rp > 0:
         _post(
             session,
@@ -586,7 +571,7 @@ def request_withdrawal(
         )
     )
     if existing is not None:
-        return _idempotent_replay(existing, request_hash, "withdrawal"), True
+        return idempotent_replay(existing, request_hash, "withdrawal"), True
     if not member.active:
         raise MemberInactive("This member is inactive.", field="member")
     settings = counter_settings(session, member.bank)
@@ -616,13 +601,7 @@ def request_withdrawal(
         request_hash=request_hash,
         requested_by_id=actor.user_id,
     )
-    try:
-        with session.begin_nested():
-            session.add(withdrawal)
-    except IntegrityError:
-        raise IdempotencyKeyReused(
-            "This Idempotency-Key is in use by another request; use a new key."
-        ) from None
+    add_idempotent(session, withdrawal)
     audit(
         session,
         actor,
