@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from flask import Response, jsonify
 from flask_smorest import Blueprint
 
 from routing.energy import (
@@ -36,8 +35,7 @@ from routing.schemas import (
     LandfillMethaneSchema,
 )
 from wastebank.auth import authenticate_bearer
-from wastebank.errors import envelope, register_domain_errors, status_for
-from wastebank.extensions import db
+from wastebank.errors import register_domain_errors
 from wastebank.schemas import ErrorSchema
 
 bp = Blueprint(
@@ -47,7 +45,9 @@ bp = Blueprint(
     description="Waste-to-energy and landfill-methane calculators (IPCC 2006).",
 )
 
-register_domain_errors([(InvalidParameter, 422), (EnergyModelError, 422)])
+register_domain_errors(
+    [(InvalidParameter, 422), (EnergyModelError, 422)], family=EnergyModelError
+)
 
 #: OpenAPI security requirement: a user's bearer token.
 _BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
@@ -56,15 +56,6 @@ _BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 @bp.before_request
 def _require_token() -> None:
     authenticate_bearer()
-
-
-@bp.errorhandler(EnergyModelError)
-def _energy_error(error: EnergyModelError) -> tuple[Response, int]:
-    # wastebank.errors renders WasteBankError only; energy errors get the same envelope.
-    db.session.rollback()
-    status = status_for(error)
-    errors = {error.field: [error.message]} if error.field else {}
-    return jsonify(envelope(status, error.code, error.message, errors)), status
 
 
 # -- the calculations (shared with routing.cli) -----------------------------------------

@@ -41,7 +41,7 @@ from routing.plan_schemas import (
     TruckSchema,
 )
 from wastebank.auth import api_actor, authenticate_bearer
-from wastebank.errors import envelope, register_domain_errors, status_for
+from wastebank.errors import domain_error_body, register_domain_errors
 from wastebank.extensions import db
 from wastebank.schemas import ErrorSchema
 
@@ -60,7 +60,8 @@ register_domain_errors(
         (InvalidRoutingValue, 422),
         (RoutingAccessDenied, 403),
         (InfeasibleProblem, 422),
-    ]
+    ],
+    family=RoutingError,
 )
 
 
@@ -74,17 +75,12 @@ def error_body(error: RoutingError) -> tuple[int, dict[str, Any]]:
 
     An infeasible request lists the bins at fault under ``errors.bins``.
     """
-    status = status_for(error)
-    field = getattr(error, "field", None)
-    errors: dict[str, Any] = {field: [error.message]} if field else {}
-    if isinstance(error, InfeasibleProblem) and error.stop_ids:
-        errors["bins"] = list(error.stop_ids)
-    return status, envelope(status, error.code, error.message, errors)
+    bins = list(error.stop_ids) if isinstance(error, InfeasibleProblem) else []
+    return domain_error_body(error, {"bins": bins} if bins else None)
 
 
-@bp.errorhandler(RoutingError)
-def _routing_error(error: RoutingError) -> tuple[Response, int]:
-    # wastebank.errors renders WasteBankError; routing errors get the same envelope.
+@bp.errorhandler(InfeasibleProblem)
+def _infeasible(error: InfeasibleProblem) -> tuple[Response, int]:
     db.session.rollback()
     status, body = error_body(error)
     return jsonify(body), status

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Response, jsonify, request
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -44,7 +44,7 @@ from telemetry.schemas import (
     SensorUpdateSchema,
 )
 from wastebank.auth import api_actor, authenticate_bearer
-from wastebank.errors import envelope, register_domain_errors, status_for
+from wastebank.errors import handle_domain_error, register_domain_errors
 from wastebank.extensions import db
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,8 @@ register_domain_errors(
         (InvalidTelemetryValue, 422),
         (AccessDenied, 403),
         (InvalidDeviceKey, 401),
-    ]
+    ],
+    family=TelemetryError,
 )
 
 #: The device-key door: gateways have no user token.
@@ -81,18 +82,12 @@ def _require_token() -> None:
         authenticate_bearer()
 
 
-@bp.errorhandler(TelemetryError)
-def _telemetry_error(error: TelemetryError) -> tuple[Response, int, dict[str, str]]:
-    # wastebank.errors renders WasteBankError; telemetry errors get the same envelope.
-    db.session.rollback()
-    status = status_for(error)
-    field = getattr(error, "field", None)
-    errors = {field: [error.reason]} if field else {}
-    headers = {}
-    if isinstance(error, InvalidDeviceKey):
-        headers["WWW-Authenticate"] = f'{DEVICE_KEY_HEADER} realm="wastebank"'
-    body = envelope(status, error.code, error.reason, errors)
-    return jsonify(body), status, headers
+@bp.errorhandler(InvalidDeviceKey)
+def _invalid_device_key(error: InvalidDeviceKey) -> Any:
+    # The envelope of every domain error, plus the challenge naming the device-key header.
+    body, status, headers = handle_domain_error(error)
+    headers["WWW-Authenticate"] = f'{DEVICE_KEY_HEADER} realm="wastebank"'
+    return body, status, headers
 
 
 # -- bins ----------------------------------------------------------------------------------

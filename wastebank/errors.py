@@ -37,11 +37,24 @@ _STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
 ]
 
 
-def register_domain_errors(pairs: list[tuple[type[Exception], int]]) -> None:
-    """Let another package (telemetry, routing) map its domain errors to statuses."""
+#: Base classes of the domain errors rendered with the envelope; other packages add theirs.
+_FAMILIES: list[type[Exception]] = [exc.WasteBankError]
+
+
+def register_domain_errors(
+    pairs: list[tuple[type[Exception], int]], *, family: type[Exception] | None = None
+) -> None:
+    """Let another package (telemetry, routing) map its domain errors to statuses.
+
+    :param pairs: error classes and their HTTP statuses, most specific first.
+    :param family: the package's base error class; every error of the family is then
+        answered with the envelope (status 422 unless ``pairs`` says otherwise).
+    """
     for pair in pairs:
         if pair not in _STATUS_BY_ERROR:
             _STATUS_BY_ERROR.insert(0, pair)
+    if family is not None and family not in _FAMILIES:
+        _FAMILIES.append(family)
 
 
 def status_for(error: Exception) -> int:
@@ -123,16 +136,35 @@ def _validation_errors(messages: Any) -> dict[str, Any]:
     return {"_schema": messages if isinstance(messages, list) else [str(messages)]}
 
 
-def handle_domain_error(error: exc.WasteBankError) -> Any:
+def message_of(error: Exception) -> str:
+    """The human-readable sentence of a domain error of any package."""
+    return str(
+        getattr(error, "message", None) or getattr(error, "reason", None) or error
+    )
+
+
+def domain_error_body(
+    error: Exception, extra_errors: dict[str, Any] | None = None
+) -> tuple[int, dict[str, Any]]:
+    """The status and JSON envelope of a domain error (API handlers and CLIs)."""
     status = status_for(error)
+    message = message_of(error)
+    field = getattr(error, "field", None)
+    errors: dict[str, Any] = {field: [message]} if field else {}
+    errors.update(extra_errors or {})
+    code = getattr(error, "code", None) or _slug(type(error).__name__)
+    return status, envelope(status, code, message, errors)
+
+
+def handle_domain_error(error: Exception) -> Any:
     db.session.rollback()
-    errors = {error.field: [error.message]} if error.field else {}
+    status, body = domain_error_body(error)
     headers: dict[str, str] = {}
     if isinstance(error, exc.TooManyAttempts):
         headers["Retry-After"] = str(error.retry_after_s)
     if isinstance(error, exc.AuthenticationFailed):
         headers["WWW-Authenticate"] = 'Bearer realm="wastebank"'
-    return _respond(status, error.code, error.message, errors, headers)
+    return _respond(status, body["type"], body["message"], body["errors"], headers)
 
 
 def handle_validation_error(error: ValidationError) -> Any:
@@ -186,6 +218,7 @@ def handle_http_exception(error: HTTPException) -> Any:
 
 def register_error_handlers(app: Flask) -> None:
     """Install the handlers on ``app``."""
-    app.register_error_handler(exc.WasteBankError, handle_domain_error)
+    for family in _FAMILIES:
+        app.register_error_handler(family, handle_domain_error)
     app.register_error_handler(ValidationError, handle_validation_error)
     app.register_error_handler(HTTPException, handle_http_exception)

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from routing.energy import EnergyModelError
 from wastebank import reports_export
 from wastebank.auth import api_actor, authenticate_bearer
-from wastebank.errors import envelope, register_domain_errors, status_for
+from wastebank.errors import register_domain_errors
 from wastebank.exceptions import (
     CityNotFound,
     DuplicateTicket,
@@ -64,6 +64,8 @@ register_domain_errors(
         (InvalidPeriod, 422),
     ]
 )
+# The energy models check their parameters too; their errors get the same envelope.
+register_domain_errors([(EnergyModelError, 422)], family=EnergyModelError)
 
 _EXPORTS = {
     "csv": (reports_export.to_csv, reports_export.CSV_CONTENT_TYPE),
@@ -74,15 +76,6 @@ _EXPORTS = {
 @bp.before_request
 def _require_token() -> None:
     authenticate_bearer()
-
-
-@bp.errorhandler(EnergyModelError)
-def _energy_error(error: EnergyModelError) -> tuple[Response, int]:
-    # The services check their inputs; this keeps the envelope if a model refuses one.
-    db.session.rollback()
-    status = status_for(error)
-    errors = {error.field: [error.message]} if error.field else {}
-    return jsonify(envelope(status, error.code, error.message, errors)), status
 
 
 def _created(obj: Any, replayed: bool) -> tuple[Any, int, dict[str, str]]:
