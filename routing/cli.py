@@ -31,7 +31,7 @@ from routing.api import estimate_energy, estimate_landfill_methane
 from routing.energy import EnergyModelError
 from routing.exceptions import RoutingError
 from routing.plan_schemas import RoutePlanCreateSchema, RoutePlanSchema
-from routing.plans_api import error_body
+from routing.plans_api import error_body, plan_distance_source
 from routing.schemas import (
     ENERGY_PATHWAYS,
     EnergyEstimateRequestSchema,
@@ -311,7 +311,9 @@ def plan_routes(
         messages = error.messages if isinstance(error.messages, dict) else {}
         _fail(422, "validation_error", "The request has invalid fields.", messages)
     try:
-        plan = plan_services.create_route_plan(db.session, SYSTEM, **args)
+        plan = plan_services.create_route_plan(
+            db.session, SYSTEM, **args, distance_source=plan_distance_source()
+        )
     except RoutingError as error:
         _routing_failure(error, as_json)
     db.session.commit()

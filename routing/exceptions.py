@@ -7,6 +7,7 @@ exceptions themselves know nothing about HTTP.
 from __future__ import annotations
 
 __all__ = [
+    "DistanceSourceUnavailable",
     "DuplicateRoutingCode",
     "EmptyProblem",
     "InfeasibleProblem",
@@ -99,6 +100,16 @@ class DuplicateRoutingCode(RoutingFieldError):
     """A truck, depot or facility with that code exists already (409)."""
 
     code = "duplicate_code"
+
+
+class DistanceSourceUnavailable(RoutingError):
+    """The configured routing engine (OSRM) did not answer, or answered an error (503).
+
+    :param message: a sentence naming the server and what went wrong.
+    """
+
+    code = "distance_source_unavailable"
+    field = "distance_source"
 
 
 class RoutingAccessDenied(RoutingFieldError):

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from routing.models import FACILITY_KINDS, PLAN_STATUSES, PRIORITIES, TRUCK_KINDS
+from routing.snapshot import source_description
 
 __all__ = [
     "DepotCreateSchema",
@@ -385,6 +386,16 @@ class RoutePlanSummarySchema(Schema):
 class RoutePlanSchema(RoutePlanSummarySchema):
     parameters = fields.Dict(
         required=True, metadata={"description": "the request as given"}
+    )
+    distance_source = fields.Function(
+        lambda plan: source_description(plan.problem),
+        required=True,
+        metadata={
+            "type": "object",
+            "description": "where distances and times came from: "
+            '{"kind": "haversine", "circuity", "speed_kmh"} or '
+            '{"kind": "osrm", "base_url", "profile"}',
+        },
     )
     routes = fields.List(fields.Nested(RouteSchema), required=True)
     left_out = fields.List(

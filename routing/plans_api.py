@@ -16,7 +16,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from routing import services
+from routing.distance import DistanceSource
 from routing.exceptions import (
+    DistanceSourceUnavailable,
     DuplicateRoutingCode,
     InfeasibleProblem,
     InvalidRoutingReference,
@@ -60,6 +62,7 @@ register_domain_errors(
         (InvalidRoutingValue, 422),
         (RoutingAccessDenied, 403),
         (InfeasibleProblem, 422),
+        (DistanceSourceUnavailable, 503),
     ],
     family=RoutingError,
 )
@@ -84,6 +87,17 @@ def _infeasible(error: InfeasibleProblem) -> tuple[Response, int]:
     db.session.rollback()
     status, body = error_body(error)
     return jsonify(body), status
+
+
+def plan_distance_source() -> DistanceSource:
+    """The route plans' distance source, from the app's ``OSRM_*`` settings (shared
+    with the CLI): haversine unless ``OSRM_URL`` is set."""
+    config = current_app.config
+    return services.distance_source_for(
+        config.get("OSRM_URL"),
+        profile=config.get("OSRM_PROFILE") or "driving",
+        timeout_s=config.get("OSRM_TIMEOUT_S") or 30.0,
+    )
 
 
 _ERRORS = {
@@ -131,6 +145,12 @@ class RoutePlans(MethodView):
         description="Invalid fields, unknown references, or an infeasible request "
         "(type infeasible_problem; the bins at fault in errors.bins)",
     )
+    @bp.alt_response(
+        503,
+        schema=ErrorSchema,
+        description="The configured OSRM server did not answer or refused "
+        "(type distance_source_unavailable); nothing is stored",
+    )
     def post(self, args: dict[str, Any]) -> Any:
         """Plan a city's collection for a day from the bins' current state (dlh, admin).
 
@@ -139,7 +159,9 @@ class RoutePlans(MethodView):
         facility whenever full and before going home. The plan is stored.
         """
         actor = api_actor()
-        plan = services.create_route_plan(db.session, actor, **args)
+        plan = services.create_route_plan(
+            db.session, actor, **args, distance_source=plan_distance_source()
+        )
         db.session.commit()
         return services.get_route_plan(db.session, actor, plan.id)
 

@@ -2,18 +2,21 @@
 
 A stored route plan keeps the problem it was solved from, so that it can be checked
 again with :func:`routing.validate` (or solved again with the same seed) whatever
-happens to the bins and trucks afterwards. Only the haversine distance source can be
-stored; its parameters are part of the snapshot.
+happens to the bins and trucks afterwards. A :class:`HaversineSource` is stored by
+its parameters; a :class:`MatrixSource` (e.g. what an OSRM server answered when the
+plan was made) is stored with its matrices, so the plan can be checked again without
+the server, together with an ``origin`` saying where the matrices came from.
 
 Decimals are written as strings, so that no weight changes on the way through JSON.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from routing.distance import HaversineSource
+from routing.distance import HaversineSource, MatrixSource
 from routing.problem import (
     Break,
     CollectionProblem,
@@ -27,7 +30,12 @@ from routing.problem import (
     Vehicle,
 )
 
-__all__ = ["SNAPSHOT_VERSION", "problem_from_json", "problem_to_json"]
+__all__ = [
+    "SNAPSHOT_VERSION",
+    "problem_from_json",
+    "problem_to_json",
+    "source_description",
+]
 
 #: Bumped when the layout below changes.
 SNAPSHOT_VERSION = 1
@@ -45,23 +53,55 @@ def _ids(ids: frozenset[str] | None) -> list[str] | None:
     return None if ids is None else sorted(ids)
 
 
-def problem_to_json(problem: CollectionProblem) -> dict[str, Any]:
-    """The problem as JSON-compatible data.
-
-    :param problem: a problem whose distance source is a :class:`HaversineSource`.
-    :returns: dicts, lists, strings and numbers only.
-    :raises TypeError: for any other distance source.
-    """
-    source = problem.distance_source
-    if not isinstance(source, HaversineSource):
-        raise TypeError("only a HaversineSource can be stored with a plan")
-    return {
-        "version": SNAPSHOT_VERSION,
-        "distance_source": {
+def _source_to_json(source: object, origin: Mapping[str, Any] | None) -> dict[str, Any]:
+    if isinstance(source, HaversineSource):
+        return {
             "kind": "haversine",
             "circuity": source.circuity,
             "speed_kmh": source.speed_kmh,
-        },
+        }
+    if isinstance(source, MatrixSource):
+        return {
+            "kind": "matrix",
+            "origin": dict(origin) if origin is not None else {"kind": "matrix"},
+            "place_ids": list(source.place_ids),
+            "distance_m": [list(row) for row in source.distance_m],
+            "duration_s": [list(row) for row in source.duration_s],
+        }
+    raise TypeError(
+        "only a HaversineSource or a MatrixSource can be stored with a plan; "
+        "measure other sources into a MatrixSource first"
+    )
+
+
+def source_description(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Where a snapshot's distances came from, without the matrices.
+
+    :param data: a snapshot written by :func:`problem_to_json`.
+    :returns: ``{"kind": "haversine", "circuity", "speed_kmh"}``, or the ``origin``
+        of stored matrices (e.g. ``{"kind": "osrm", "base_url", "profile"}``).
+    """
+    source = data["distance_source"]
+    if source["kind"] == "matrix":
+        return dict(source.get("origin") or {"kind": "matrix"})
+    return dict(source)
+
+
+def problem_to_json(
+    problem: CollectionProblem, *, origin: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The problem as JSON-compatible data.
+
+    :param problem: a problem whose distance source is a :class:`HaversineSource`
+        or a :class:`MatrixSource`.
+    :param origin: for a :class:`MatrixSource`, where its matrices came from
+        (JSON-compatible; default ``{"kind": "matrix"}``).
+    :returns: dicts, lists, strings and numbers only.
+    :raises TypeError: for any other distance source.
+    """
+    return {
+        "version": SNAPSHOT_VERSION,
+        "distance_source": _source_to_json(problem.distance_source, origin),
         "depots": [
             {"depot_id": d.depot_id, "lat": d.lat, "lon": d.lon} for d in problem.depots
         ],
@@ -126,7 +166,22 @@ def problem_from_json(data: dict[str, Any]) -> CollectionProblem:
     if data.get("version") != SNAPSHOT_VERSION:
         raise ValueError(f"unknown problem snapshot version {data.get('version')!r}")
     source = data["distance_source"]
-    if source["kind"] != "haversine":
+    distance_source: HaversineSource | MatrixSource
+    if source["kind"] == "haversine":
+        distance_source = HaversineSource(
+            circuity=source["circuity"], speed_kmh=source["speed_kmh"]
+        )
+    elif source["kind"] == "matrix":
+        distance_source = MatrixSource(
+            place_ids=tuple(source["place_ids"]),
+            distance_m=tuple(
+                tuple(int(v) for v in row) for row in source["distance_m"]
+            ),
+            duration_s=tuple(
+                tuple(int(v) for v in row) for row in source["duration_s"]
+            ),
+        )
+    else:
         raise ValueError(f"unknown distance source {source['kind']!r}")
     vehicles = []
     for v in data["vehicles"]:
@@ -181,7 +236,5 @@ def problem_from_json(data: dict[str, Any]) -> CollectionProblem:
         ),
         vehicles=tuple(vehicles),
         stops=tuple(stops),
-        distance_source=HaversineSource(
-            circuity=source["circuity"], speed_kmh=source["speed_kmh"]
-        ),
+        distance_source=distance_source,
     )

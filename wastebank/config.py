@@ -37,6 +37,12 @@ class DefaultConfig:
 
     DEFAULT_TIMEZONE = "Asia/Jayapura"
 
+    # Route plans: road distances and times from an OSRM server's table service
+    # (e.g. "http://127.0.0.1:5000"); None = straight line x 1.3 at 25 km/h.
+    OSRM_URL: str | None = None
+    OSRM_PROFILE = "driving"
+    OSRM_TIMEOUT_S = 30
+
     # Flask-Babel: Indonesian first, English second.
     LANGUAGES = ("id", "en")
     BABEL_DEFAULT_LOCALE = "id"

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from routing import problem as core
-from routing.distance import HaversineSource
+from routing.distance import DistanceSource, HaversineSource, OsrmSource
 from routing.exceptions import (
     DuplicateRoutingCode,
     InvalidRoutingReference,
@@ -41,8 +41,25 @@ PLAN_SEARCH: Final = replace(
     wall_cap_factor=2.0,
     wall_cap_extra_s=1.0,
 )
-#: Distances and durations: straight line x 1.3 at 25 km/h (routing.distance).
+#: Distances and durations: straight line x 1.3 at 25 km/h (routing.distance), unless
+#: an OSRM server is configured (see :func:`distance_source_for`).
 DISTANCE_SOURCE: Final = HaversineSource()
+
+
+def distance_source_for(
+    osrm_url: str | None, *, profile: str = "driving", timeout_s: float = 30.0
+) -> DistanceSource:
+    """The distance source of route plans, from the settings the caller read.
+
+    :param osrm_url: an OSRM server root (``WASTEBANK_OSRM_URL``); empty or
+        ``None`` = :data:`DISTANCE_SOURCE` (haversine).
+    :param profile: the OSRM profile (``WASTEBANK_OSRM_PROFILE``).
+    :param timeout_s: the OSRM request timeout (``WASTEBANK_OSRM_TIMEOUT_S``), seconds.
+    """
+    if not osrm_url:
+        return DISTANCE_SOURCE
+    return OsrmSource(str(osrm_url), profile=str(profile), timeout_s=float(timeout_s))
+
 
 _DEPOT_PREFIX = "depot:"
 _FACILITY_PREFIX = "facility:"

@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+import urllib.error
+import urllib.parse
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from routing import problem as core
+from routing.distance import (
+    DistanceSource,
+    HaversineSource,
+    Matrices,
+    MatrixSource,
+    OsrmSource,
+    Place,
+)
 from routing.exceptions import (
+    DistanceSourceUnavailable,
     InvalidRoutingReference,
     InvalidRoutingValue,
     NoTrucks,
@@ -271,6 +284,7 @@ def create_route_plan(
     seed: int = 0,
     policy: SelectionPolicy | None = None,
     search: SearchConfig = PLAN_SEARCH,
+    distance_source: DistanceSource = DISTANCE_SOURCE,
 ) -> RoutePlan:
     """Plan a city's collection for a day from the bins' current state, and store it.
 
@@ -286,12 +300,17 @@ def create_route_plan(
     :param seed: makes the search reproducible.
     :param policy: the selection rules (defaults: :class:`SelectionPolicy`).
     :param search: the search configuration.
+    :param distance_source: where distances and durations come from (see
+        :func:`~routing.services.common.distance_source_for`); anything but a
+        :class:`HaversineSource` is measured once, and the plan is solved, checked
+        and stored with those matrices.
     :returns: the stored plan (flushed).
     :raises RoutingAccessDenied: the role may not plan, or not in that city.
     :raises InvalidRoutingReference: an unknown city, truck, depot or facility.
     :raises InvalidRoutingValue: an inactive or unsuitable truck or facility.
     :raises NoTrucks: no truck is available.
     :raises InfeasibleProblem: a bin that must be collected cannot be, naming it.
+    :raises DistanceSourceUnavailable: the OSRM server did not answer, or refused.
     """
     require(actor, Action.ROUTES_WRITE)
     city_ref = city_for_write(session, actor, city)
@@ -317,8 +336,9 @@ def create_route_plan(
         facilities=tuple(_core_facility(f) for f in facilities),
         vehicles=tuple(_core_vehicle(t, facilities) for t in fleet),
         stops=tuple(stops),
-        distance_source=DISTANCE_SOURCE,
+        distance_source=distance_source,
     )
+    problem, origin = _with_fixed_distances(problem)
     if stops:
         solution = solve(problem, time_limit_s, seed, config=search)
     else:
@@ -350,7 +370,7 @@ def create_route_plan(
         threshold_pct=threshold_pct,
         time_limit_s=time_limit_s,
         seed=seed,
-        problem=problem_to_json(problem),
+        problem=problem_to_json(problem, origin=origin),
         distance_m=solution.distance_m,
         duration_s=solution.duration_s,
         collected_kg=solution.collected_kg,
@@ -365,6 +385,89 @@ def create_route_plan(
     session.add(plan)
     session.flush()
     return plan
+
+
+def _with_fixed_distances(
+    problem: core.CollectionProblem,
+) -> tuple[core.CollectionProblem, dict[str, Any] | None]:
+    """The problem with its matrices measured once, and where they came from.
+
+    A haversine source stays as it is (the snapshot keeps its parameters); any other
+    source becomes a :class:`MatrixSource`, so that the solver and the check use the
+    same numbers and the stored plan can be checked again without the server.
+    """
+    source = problem.distance_source
+    if isinstance(source, HaversineSource):
+        return problem, None
+    places = problem.places()
+    origin: dict[str, Any]
+    if isinstance(source, OsrmSource):
+        matrices = _ask_osrm(source, places)
+        origin = {
+            "kind": "osrm",
+            "base_url": _without_credentials(source.base_url),
+            "profile": source.profile,
+        }
+    else:
+        matrices = source.matrices(places)
+        origin = {"kind": "matrix"}
+    fixed = MatrixSource(
+        tuple(p.place_id for p in places), matrices.distance_m, matrices.duration_s
+    )
+    return replace(problem, distance_source=fixed), origin
+
+
+def _without_credentials(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = host + (f":{parts.port}" if parts.port is not None else "")
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
+def _osrm_error_detail(error: urllib.error.HTTPError) -> str:
+    """``HTTP 400: InvalidQuery: …`` from an error answer's JSON body, when it has one."""
+    detail = f"HTTP {error.code}"
+    try:
+        body = json.loads(error.read())
+    except (OSError, ValueError):
+        return detail
+    if isinstance(body, dict) and body.get("code"):
+        detail += f": {body['code']}"
+        if body.get("message"):
+            detail += f": {body['message']}"
+    return detail
+
+
+def _ask_osrm(source: OsrmSource, places: Sequence[Place]) -> Matrices:
+    """Ask the OSRM ``table`` service; any failure becomes one clear error."""
+    try:
+        matrices = source.matrices(places)
+    except urllib.error.HTTPError as error:
+        detail = _osrm_error_detail(error)
+    except TimeoutError:
+        detail = f"no answer within {source.timeout_s:g} s"
+    except urllib.error.URLError as error:
+        if isinstance(error.reason, TimeoutError):
+            detail = f"no answer within {source.timeout_s:g} s"
+        else:
+            detail = f"unreachable ({error.reason})"
+    except OSError as error:
+        detail = f"unreachable ({error})"
+    except (ValueError, TypeError, AttributeError, KeyError) as error:
+        # parse_osrm_table: a "code" other than "Ok", a missing matrix, not JSON.
+        detail = str(error) or type(error).__name__
+    else:
+        if len(matrices.distance_m) == len(places):
+            return matrices
+        detail = f"a {len(matrices.distance_m)}-place table for {len(places)} places"
+    where = _without_credentials(source.base_url)
+    log.warning("OSRM table request to %s failed: %s", where, detail)
+    raise DistanceSourceUnavailable(
+        f"The OSRM server at {where} (WASTEBANK_OSRM_URL) gave no road distances: "
+        f"{detail}. Nothing was planned; fix the server or the setting and try again."
+    )
 
 
 def _store_routes(
