@@ -23,6 +23,7 @@ depot before departure or after the return, but never during a service.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -360,7 +361,12 @@ class CollectionProblem:
 
     def stop(self, stop_id: str) -> Stop:
         """Return the stop with this id (``KeyError`` if unknown)."""
-        return {s.stop_id: s for s in self.stops}[stop_id]
+        return self._stops_by_id[stop_id]
+
+    @functools.cached_property
+    def _stops_by_id(self) -> dict[str, Stop]:
+        # Built once: storing a plan looks up every visit's stop.
+        return {s.stop_id: s for s in self.stops}
 
 
 def route_cost_rp(vehicle: Vehicle, distance_m: int, duration_s: int) -> int:

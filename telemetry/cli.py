@@ -237,14 +237,14 @@ def mqtt_worker(
 def _store_poll(result: PollResult) -> None:
     """Store one Modbus round: readings, and answers that were not distances."""
     now = datetime.now(UTC)
-    for reading in result.readings:
-        try:
-            services.record_reading(db.session, reading)
-        except TelemetryError as error:  # the sensor was removed meanwhile
+    # One batch: one sensor query, one history query, one INSERT, one refresh per bin.
+    outcomes = services.record_readings(db.session, result.readings)
+    for reading, outcome in zip(result.readings, outcomes, strict=True):
+        if isinstance(outcome, TelemetryError):  # the sensor was removed meanwhile
             services.record_rejected(
                 db.session,
                 source="modbus",
-                error=error,
+                error=outcome,
                 payload=b"",
                 received_at=now,
                 device_id=reading.device_id,

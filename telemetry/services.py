@@ -638,8 +638,13 @@ def geometry_of(sensor: Sensor) -> SensorGeometry:
     )
 
 
-def _row(reading: Reading, sensor: Sensor, history: list[FillPoint]) -> dict[str, Any]:
-    quality = classify(reading, history, geometry_of(sensor))
+def _row(
+    reading: Reading,
+    sensor: Sensor,
+    geometry: SensorGeometry,
+    history: list[FillPoint],
+) -> dict[str, Any]:
+    quality = classify(reading, history, geometry)
     if quality.fill_pct is not None:
         # Later readings of the same batch see this one as history.
         history.append(FillPoint(reading.measured_at, quality.fill_pct, quality.flag))
@@ -765,8 +770,9 @@ def record_readings(
         # Oldest first, so each reading is judged against the ones before it.
         indexes.sort(key=lambda i: readings[i].measured_at)
         history = histories.setdefault(sensor.id, [])
+        geometry = geometry_of(sensor)
         for index in indexes:
-            rows[index] = _row(readings[index], sensor, history)
+            rows[index] = _row(readings[index], sensor, geometry, history)
         if history_cache is not None:
             fresh = sensor.id in missing
             history_cache.put(sensor.id, history, loaded_at if fresh else None)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +14,7 @@ from wastebank import cards, services
 from wastebank.auth import api_actor, authenticate_bearer, login_policy
 from wastebank.exceptions import AuthenticationFailed
 from wastebank.extensions import db
+from wastebank.idempotency import created, request_hash
 from wastebank.models import utcnow
 from wastebank.schemas import (
     BankCreateSchema,
@@ -282,17 +281,6 @@ def update_bank(args: dict[str, Any], bank_code: str) -> Any:
 
 
 # -- counter: deposits ----------------------------------------------------------------------
-def _request_hash() -> str:
-    """SHA-256 of the canonical JSON body: what 'the same request' means for replays."""
-    body = request.get_json(silent=True)
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _created(obj: Any, replayed: bool) -> tuple[Any, int, dict[str, str]]:
-    return obj, 201, {"Idempotent-Replayed": "true" if replayed else "false"}
-
-
 @bp.route("/deposits", methods=["POST"])
 @bp.arguments(IdempotencyHeaderSchema, location="headers")
 @bp.arguments(DepositCreateSchema)
@@ -311,13 +299,13 @@ def record_deposit(headers: dict[str, Any], args: dict[str, Any]) -> Any:
             for line in args["lines"]
         ],
         idempotency_key=headers["idempotency_key"],
-        request_hash=_request_hash(),
+        request_hash=request_hash(),
     )
     db.session.commit()
     deposit.balance_rp = services.member_position(
         db.session, deposit.member_id
     ).balance_rp
-    return _created(deposit, replayed)
+    return created(deposit, replayed)
 
 
 @bp.route("/deposits/<int:deposit_id>")
@@ -388,10 +376,10 @@ def request_withdrawal(headers: dict[str, Any], args: dict[str, Any]) -> Any:
         method=args["method"],
         note=args["note"],
         idempotency_key=headers["idempotency_key"],
-        request_hash=_request_hash(),
+        request_hash=request_hash(),
     )
     db.session.commit()
-    return _created(_with_available(withdrawal), replayed)
+    return created(_with_available(withdrawal), replayed)
 
 
 @bp.route("/withdrawals/<int:withdrawal_id>")

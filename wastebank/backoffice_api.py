@@ -7,12 +7,10 @@ records need an ``Idempotency-Key`` header, as deposits do.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Response, request
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -36,8 +34,10 @@ from wastebank.backoffice_schemas import (
     StockPositionSchema,
 )
 from wastebank.extensions import db
+from wastebank.idempotency import created, request_hash
 from wastebank.schemas import IdempotencyHeaderSchema
 from wastebank.services import backoffice, get_bank
+from wastebank.spreadsheets import XLSX_CONTENT_TYPE
 
 bp = Blueprint(
     "backoffice_api",
@@ -50,17 +50,6 @@ bp = Blueprint(
 @bp.before_request
 def _require_token() -> None:
     authenticate_bearer()
-
-
-def _request_hash() -> str:
-    """SHA-256 of the canonical JSON body: what 'the same request' means for replays."""
-    body = request.get_json(silent=True)
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _created(obj: Any, replayed: bool) -> tuple[Any, int, dict[str, str]]:
-    return obj, 201, {"Idempotent-Replayed": "true" if replayed else "false"}
 
 
 # -- stock ---------------------------------------------------------------------------------
@@ -87,10 +76,10 @@ def adjust_stock(headers: dict[str, Any], args: dict[str, Any], bank_code: str) 
         quantity=args["quantity"],
         reason=args["reason"],
         idempotency_key=headers["idempotency_key"],
-        request_hash=_request_hash(),
+        request_hash=request_hash(),
     )
     db.session.commit()
-    return _created(adjustment, replayed)
+    return created(adjustment, replayed)
 
 
 # -- buyers --------------------------------------------------------------------------------
@@ -136,10 +125,10 @@ def record_sale(headers: dict[str, Any], args: dict[str, Any]) -> Any:
         ],
         note=args["note"],
         idempotency_key=headers["idempotency_key"],
-        request_hash=_request_hash(),
+        request_hash=request_hash(),
     )
     db.session.commit()
-    return _created(sale, replayed)
+    return created(sale, replayed)
 
 
 @bp.route("/sales/<int:sale_id>")
@@ -186,10 +175,10 @@ def record_cash_entry(headers: dict[str, Any], args: dict[str, Any]) -> Any:
         description=args["description"],
         occurred_at=occurred_at,
         idempotency_key=headers["idempotency_key"],
-        request_hash=_request_hash(),
+        request_hash=request_hash(),
     )
     db.session.commit()
-    return _created(entry, replayed)
+    return created(entry, replayed)
 
 
 @bp.route("/banks/<string:bank_code>/cash-book")
@@ -227,7 +216,7 @@ def get_city_totals(args: dict[str, Any], city_code: str) -> Any:
 @bp.response(
     200,
     description="The book as a spreadsheet",
-    content_type=backoffice_xlsx.XLSX_MIMETYPE,
+    content_type=XLSX_CONTENT_TYPE,
 )
 def get_book_xlsx(args: dict[str, Any], bank_code: str, book: str) -> Response:
     """A book as XLSX: ``induk-nasabah``, ``penimbangan``, ``penjualan`` or ``kas``."""

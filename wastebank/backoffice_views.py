@@ -9,9 +9,6 @@ rendered, so a double-click or a refresh records once (POST/redirect/GET).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
-import uuid
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -40,6 +37,7 @@ from wastebank.exceptions import (
     WasteBankError,
 )
 from wastebank.extensions import db
+from wastebank.idempotency import canonical_hash, new_form_key
 from wastebank.messages import N_
 from wastebank.models import (
     BUYER_KINDS,
@@ -113,15 +111,6 @@ def _actor(action: Action = Action.BOOKS_READ) -> Actor:
     if not actor.can(action):
         abort(403)
     return actor
-
-
-def _new_key() -> str:
-    return f"form-{uuid.uuid4()}"
-
-
-def _hash(payload: Any) -> str:
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _today(bank: Bank) -> dt.date:
@@ -256,7 +245,7 @@ def _render_home(
         can_sell=actor.can(Action.SALES_WRITE),
         can_adjust=actor.can(Action.STOCK_ADJUST),
         can_write_cash=actor.can(Action.CASH_WRITE),
-        adjustment_form=adjustment_form or {"idempotency_key": _new_key()},
+        adjustment_form=adjustment_form or {"idempotency_key": new_form_key()},
         adjustment_errors=adjustment_errors or [],
         buyer_form=buyer_form or {},
         buyer_errors=buyer_errors or [],
@@ -325,8 +314,8 @@ def adjust_stock(bank_code: str) -> Any:
             category_code=args["category"],
             quantity=args["quantity"],
             reason=args["reason"],
-            idempotency_key=form["idempotency_key"] or _new_key(),
-            request_hash=_hash(args),
+            idempotency_key=form["idempotency_key"] or new_form_key(),
+            request_hash=canonical_hash(args),
         )
     except ValidationError as exc:
         return _render_home(
@@ -338,7 +327,7 @@ def adjust_stock(bank_code: str) -> Any:
         )
     except WasteBankError as exc:
         db.session.rollback()
-        form["idempotency_key"] = _new_key()
+        form["idempotency_key"] = new_form_key()
         return _render_home(
             actor,
             bank,
@@ -360,7 +349,7 @@ def _render_sale_form(
     status: int = 200,
 ) -> tuple[str, int]:
     _bank, stock = backoffice.stock(db.session, actor, bank.code)
-    form = form or {"idempotency_key": _new_key(), "lines": []}
+    form = form or {"idempotency_key": new_form_key(), "lines": []}
     lines = list(form.get("lines", []))
     lines += [{}] * max(0, SALE_FORM_LINES - len(lines))
     page = render_template(
@@ -460,13 +449,13 @@ def record_sale(bank_code: str) -> Any:
                 )
                 for line in args["lines"]
             ],
-            idempotency_key=form["idempotency_key"] or _new_key(),
-            request_hash=_hash(args),
+            idempotency_key=form["idempotency_key"] or new_form_key(),
+            request_hash=canonical_hash(args),
         )
     except WasteBankError as exc:
         db.session.rollback()
         if isinstance(exc, IdempotencyKeyReused):
-            form["idempotency_key"] = _new_key()
+            form["idempotency_key"] = new_form_key()
         status = 422 if isinstance(exc, InvalidValue | InvalidReference) else 409
         return _render_sale_form(
             actor, bank, form, [_error_message(exc, lines)], status
@@ -495,7 +484,7 @@ def _render_cash_form(
     errors: list[str] | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
-    form = form or {"idempotency_key": _new_key(), "direction": "out"}
+    form = form or {"idempotency_key": new_form_key(), "direction": "out"}
     page = render_template(
         "backoffice/cash_new.html",
         bank=bank,
@@ -561,12 +550,12 @@ def record_cash_entry(bank_code: str) -> Any:
             amount_rp=args["amount_rp"],
             description=args["description"],
             occurred_at=occurred_at,
-            idempotency_key=form["idempotency_key"] or _new_key(),
-            request_hash=_hash(args),
+            idempotency_key=form["idempotency_key"] or new_form_key(),
+            request_hash=canonical_hash(args),
         )
     except WasteBankError as exc:
         db.session.rollback()
-        form["idempotency_key"] = _new_key()
+        form["idempotency_key"] = new_form_key()
         return _render_cash_form(bank, form, [_error_message(exc)], 409)
     db.session.commit()
     flash(_("Saved in the cash book."), "success")

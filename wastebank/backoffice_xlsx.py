@@ -10,7 +10,6 @@ they read the same everywhere.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -27,8 +26,8 @@ from wastebank.access import Actor
 from wastebank.exceptions import NotFound
 from wastebank.extensions import SessionLike
 from wastebank.services import backoffice
+from wastebank.spreadsheets import XLSX_CONTENT_TYPE, xlsx_bytes
 
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BANK_BOOKS = ("induk-nasabah", "penimbangan", "penjualan", "kas")
 _RP_FORMAT = "#,##0"
 _KG_FORMAT = "#,##0.000"
@@ -87,16 +86,14 @@ def _sheet(
             12, min(40, len(heading) + 4)
         )
     sheet.freeze_panes = "A5"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return xlsx_bytes(book)
 
 
 def response(data: bytes, filename: str) -> Response:
     """A download of ``data`` named ``filename``."""
     return Response(
         data,
-        mimetype=XLSX_MIMETYPE,
+        mimetype=XLSX_CONTENT_TYPE,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 

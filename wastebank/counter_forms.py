@@ -8,10 +8,8 @@ view translates (they are marked with ``N_`` so the catalog carries them).
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +17,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate
 from werkzeug.datastructures import MultiDict
 
 from wastebank import ledger
+from wastebank.idempotency import canonical_hash
 from wastebank.messages import N_
 from wastebank.models import DEPOSIT_MODES, WITHDRAWAL_METHODS
 from wastebank.services import DepositLineInput
@@ -202,11 +201,6 @@ def withdrawal_form_data(form: MultiDict[str, str]) -> dict[str, Any]:
     }
 
 
-def _sha256_of(payload: Mapping[str, Any]) -> str:
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
 def deposit_request_hash(
     member_id: int, mode: str, lines: Sequence[DepositLineInput]
 ) -> str:
@@ -215,7 +209,7 @@ def deposit_request_hash(
     Quantities are written with three decimals, so ``2,5`` and ``2.500`` hash alike: a
     replay of the same weighing is recognised however the cashier typed it.
     """
-    return _sha256_of(
+    return canonical_hash(
         {
             "member": member_id,
             "mode": mode,
@@ -231,6 +225,6 @@ def withdrawal_request_hash(
     member_id: int, amount_rp: int, method: str, note: str | None
 ) -> str:
     """SHA-256 of a canonical JSON of a withdrawal request."""
-    return _sha256_of(
+    return canonical_hash(
         {"member": member_id, "amount_rp": amount_rp, "method": method, "note": note}
     )

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -45,6 +44,7 @@ from wastebank.exceptions import (
     WasteBankError,
 )
 from wastebank.extensions import db
+from wastebank.idempotency import new_form_key
 from wastebank.models import Bank, Deposit, Member, Withdrawal, utcnow
 
 bp = Blueprint("counter", __name__)
@@ -80,11 +80,6 @@ def _counter_actor() -> Actor:
     if not actor.can(Action.DEPOSITS_WRITE):
         abort(403)
     return actor
-
-
-def _new_key() -> str:
-    # Made per rendered form: a second submit of the same page carries the same key.
-    return f"form-{uuid.uuid4()}"
 
 
 def initials(name: str) -> str:
@@ -219,7 +214,7 @@ def _render_counter(
     if bank is not None:
         day = services.local_date(bank, utcnow())
         deposits, payouts = services.day_transactions(db.session, actor, bank, day)
-    deposit_form = deposit_form or {"idempotency_key": _new_key(), "mode": "save"}
+    deposit_form = deposit_form or {"idempotency_key": new_form_key(), "mode": "save"}
     lines = list(
         zip(
             deposit_form.get("category", []),
@@ -227,7 +222,7 @@ def _render_counter(
             strict=False,
         )
     ) or [("", "")]
-    withdrawal_form = withdrawal_form or {"idempotency_key": _new_key()}
+    withdrawal_form = withdrawal_form or {"idempotency_key": new_form_key()}
     page = render_template(
         "wastebank/counter/counter.html",
         member=member,
@@ -333,7 +328,7 @@ def record_deposit() -> Any:
         db.session.rollback()
         conflict = isinstance(exc, IdempotencyKeyReused | MemberInactive)
         if isinstance(exc, IdempotencyKeyReused):
-            form["idempotency_key"] = _new_key()
+            form["idempotency_key"] = new_form_key()
         return _render_counter(
             actor,
             _member_from_form(actor, args["member"]),
@@ -389,7 +384,7 @@ def request_withdrawal() -> Any:
         )
     except IdempotencyKeyReused as exc:
         db.session.rollback()
-        form["idempotency_key"] = _new_key()
+        form["idempotency_key"] = new_form_key()
         return _render_counter(
             actor,
             _member_from_form(actor, args["member"]),

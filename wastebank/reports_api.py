@@ -18,19 +18,10 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from routing.energy import EnergyModelError
 from wastebank import reports_export
 from wastebank.auth import api_actor, authenticate_bearer
-from wastebank.errors import register_domain_errors
-from wastebank.exceptions import (
-    CityNotFound,
-    DuplicateTicket,
-    DuplicateTreatmentInput,
-    InvalidPeriod,
-    TpaDeliveryNotFound,
-    TreatmentInputNotFound,
-)
 from wastebank.extensions import db
+from wastebank.idempotency import created
 from wastebank.reports_schemas import (
     DiversionReportQueryArgsSchema,
     DiversionReportSchema,
@@ -54,18 +45,8 @@ bp = Blueprint(
     ),
 )
 
-register_domain_errors(
-    [
-        (CityNotFound, 404),
-        (TpaDeliveryNotFound, 404),
-        (TreatmentInputNotFound, 404),
-        (DuplicateTicket, 409),
-        (DuplicateTreatmentInput, 409),
-        (InvalidPeriod, 422),
-    ]
-)
-# The energy models check their parameters too; their errors get the same envelope.
-register_domain_errors([(EnergyModelError, 422)], family=EnergyModelError)
+# Its errors are WasteBankError (NotFound, Conflict, InvalidValue): wastebank.errors
+# maps them; the report turns energy-model refusals into InvalidValue itself.
 
 _EXPORTS = {
     "csv": (reports_export.to_csv, reports_export.CSV_CONTENT_TYPE),
@@ -76,10 +57,6 @@ _EXPORTS = {
 @bp.before_request
 def _require_token() -> None:
     authenticate_bearer()
-
-
-def _created(obj: Any, replayed: bool) -> tuple[Any, int, dict[str, str]]:
-    return obj, 201, {"Idempotent-Replayed": "true" if replayed else "false"}
 
 
 # -- the report ------------------------------------------------------------------------------
@@ -181,7 +158,7 @@ class TpaDeliveries(MethodView):
             db.session, api_actor(), city_code=city_code, **args
         )
         db.session.commit()
-        return _created(delivery, replayed)
+        return created(delivery, replayed)
 
 
 @bp.route("/tpa-deliveries/<int:delivery_id>")
@@ -230,7 +207,7 @@ class TreatmentInputs(MethodView):
             db.session, api_actor(), city_code=city_code, **args
         )
         db.session.commit()
-        return _created(item, replayed)
+        return created(item, replayed)
 
 
 @bp.route("/treatment-inputs/<int:input_id>")

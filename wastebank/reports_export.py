@@ -19,6 +19,14 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from wastebank.services.diversion import DiversionReport, Figure
+from wastebank.spreadsheets import (
+    CSV_CONTENT_TYPE,
+    XLSX_CONTENT_TYPE,
+    csv_text,
+    xlsx_bytes,
+)
+
+__all__ = ["CSV_CONTENT_TYPE", "XLSX_CONTENT_TYPE", "filename", "to_csv", "to_xlsx"]
 
 #: Columns of a figure row: (Indonesian / English header, attribute of Figure).
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -31,8 +39,6 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("Dasar / Basis", "basis"),
     ("Sumber / Source", "source"),
 )
-CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def filename(report: DiversionReport, extension: str) -> str:
@@ -61,6 +67,8 @@ def _text(value: Decimal | float | int | str | None) -> str:
         return ""
     if isinstance(value, float):
         return repr(value)
+    if isinstance(value, str):
+        return csv_text(value)
     return str(value)
 
 
@@ -79,7 +87,8 @@ def to_csv(report: DiversionReport) -> bytes:
     for figure in report.figures:
         writer.writerow([_text(cell) for cell in _figure_cells(figure)])
     for index, note in enumerate(report.notes, start=1):
-        writer.writerow(["catatan", f"note.{index}", note, note, "", "", "", ""])
+        text = csv_text(note)
+        writer.writerow(["catatan", f"note.{index}", text, text, "", "", "", ""])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -118,6 +127,4 @@ def to_xlsx(report: DiversionReport) -> bytes:
     for name, value in report.parameters.items():
         shown = json.dumps(value) if isinstance(value, dict | list) else value
         parameters.append([name, shown])
-    output = io.BytesIO()
-    book.save(output)
-    return output.getvalue()
+    return xlsx_bytes(book)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 
 from routing import problem as core
 from routing.distance import (
@@ -635,7 +635,8 @@ def list_route_plans(
         query = query.where(RoutePlan.service_date == service_date)
     total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
     items = session.scalars(
-        query.options(selectinload(RoutePlan.routes))
+        # A listing shows no problem snapshot (with OSRM it holds whole matrices).
+        query.options(selectinload(RoutePlan.routes), defer(RoutePlan.problem))
         .order_by(RoutePlan.service_date.desc(), RoutePlan.id.desc())
         .offset((page - 1) * page_size)
         .limit(page_size)

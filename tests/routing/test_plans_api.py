@@ -155,6 +155,8 @@ def test_the_same_request_and_seed_give_the_same_routes(
             for r in body["routes"]
         ]
 
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert sequences(first.get_json())  # a busy day: there are routes to compare
     assert sequences(first.get_json()) == sequences(second.get_json())
     assert first.get_json()["id"] != second.get_json()["id"]
 
@@ -310,6 +312,12 @@ def test_a_city_without_trucks_gets_a_clear_error(
         ({"time_limit_s": 1}, 422, "validation_error", "date"),
         (_body(threshold_pct=150), 422, "validation_error", "threshold_pct"),
         (_body(time_limit_s=0), 422, "validation_error", "time_limit_s"),
+        (_body(time_limit_s=-5), 422, "validation_error", "time_limit_s"),
+        (_body(time_limit_s=121), 422, "validation_error", "time_limit_s"),
+        (_body(time_limit_s="lama"), 422, "validation_error", "time_limit_s"),
+        (_body(threshold_pct=0), 422, "validation_error", "threshold_pct"),
+        (_body(threshold_pct=-10), 422, "validation_error", "threshold_pct"),
+        (_body(seed=-1), 422, "validation_error", "seed"),
         (_body(date="2026-13-01"), 422, "validation_error", "date"),
         (_body(trucks=[]), 422, "validation_error", "trucks"),
         (_body(trucks=["T1", "T9"]), 422, "invalid_reference", "trucks"),

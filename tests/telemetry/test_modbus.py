@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from telemetry import services
+from telemetry.cli import _store_poll as store_poll
 from telemetry.modbus import ModbusPoller, PollResult, run_polling
 from telemetry.models import RejectedMessage, SensorReading
 from telemetry.services import ModbusConfig, ModbusTarget
@@ -107,9 +108,7 @@ def test_polling_loop_stores_readings_and_rejects(
 
     def sink(result: PollResult) -> None:
         results.append(result)
-        for reading in result.readings:
-            services.record_reading(db, reading)
-        db.commit()
+        store_poll(result)  # the worker's own sink
 
     rounds = run_polling(
         lambda: services.modbus_targets(db),
@@ -124,4 +123,6 @@ def test_polling_loop_stores_readings_and_rejects(
     stored = db.scalars(sa.select(SensorReading.distance_mm)).all()
     assert stored == [754, 754]
     assert registry.bins["AMB-001"].fill_pct == pytest.approx(62.2, abs=0.1)
-    assert db.scalar(sa.select(sa.func.count()).select_from(RejectedMessage)) == 0
+    # dyp-bad's registers hold no distance: the worker keeps one reject a round.
+    rejected = db.scalars(sa.select(RejectedMessage)).all()
+    assert [(r.source, r.device_id) for r in rejected] == [("modbus", "dyp-bad")] * 2

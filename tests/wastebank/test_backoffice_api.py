@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from tests import factories
 from tests.wastebank.conftest import World
+from tests.wastebank.test_spreadsheets import HOSTILE
 from wastebank.models import (
     CashEntry,
     Sale,
@@ -351,3 +352,23 @@ def test_xlsx_books_contain_the_right_totals(
         client.get("/api/v1/banks/BSU1/books/unknown.xlsx", headers=headers).status_code
         == 404
     )
+
+
+def _cells(data: bytes) -> list[Any]:
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    return [c for sheet in book.worksheets for row in sheet.iter_rows() for c in row]
+
+
+def test_a_member_named_like_a_formula_stays_text_in_the_register(
+    client: FlaskClient, db: Session, counter_world: World
+) -> None:
+    counter_world.members["BSU1"].name = HOSTILE
+    db.commit()
+    headers = factories.auth_headers(db, counter_world.users["unit_manager"])
+    response = client.get(
+        "/api/v1/banks/BSU1/books/induk-nasabah.xlsx", headers=headers
+    )
+    assert response.status_code == 200
+    hits = [cell for cell in _cells(response.data) if cell.value == HOSTILE]
+    assert hits and all(cell.data_type == "s" for cell in hits)
+    assert not [cell for cell in _cells(response.data) if cell.data_type == "f"]

@@ -16,10 +16,10 @@ from tests.wastebank.conftest import World
 from wastebank import services
 from wastebank.access import SYSTEM
 from wastebank.exceptions import (
+    AlreadyReversed,
     InsufficientStock,
     InvalidValue,
     PermissionDenied,
-    WasteBankError,
 )
 from wastebank.models import (
     Bank,
@@ -105,21 +105,21 @@ def test_stock_equals_deposits_minus_sales_plus_adjustments(
     bank_id = counter_world.unit.id
     try:
         buyer = _buyer(db, "BSU1")
-        deposits: list[int] = []
+        deposits: list[tuple[int, str, Decimal]] = []  # (id, category, quantity)
+        reversed_ids: set[int] = set()
+        # The stock before each step, from the source records (the previous check).
+        before: dict[str, Decimal] = defaultdict(Decimal)
         for step, (op, code, n) in enumerate(ops):
             quantity = Decimal(abs(n) or 1) / 4
-            try:
-                if op == "deposit":
-                    deposits.append(
-                        _deposit(
-                            db,
-                            counter_world,
-                            "BSU1",
-                            f"d{step}",
-                            **{code: str(quantity)},
-                        ).id
-                    )
-                elif op == "sale":
+            # Each step is refused exactly when it would take more than is in stock
+            # (or reverse a deposit twice); any other refusal fails the test.
+            if op == "deposit":
+                deposit = _deposit(
+                    db, counter_world, "BSU1", f"d{step}", **{code: str(quantity)}
+                )
+                deposits.append((deposit.id, code, quantity))
+            elif op == "sale":
+                try:
                     _sell(
                         db,
                         "BSU1",
@@ -128,23 +128,37 @@ def test_stock_equals_deposits_minus_sales_plus_adjustments(
                         manager,
                         **{code: str(quantity)},
                     )
-                elif op == "adjust":
+                    assert quantity <= before[code]
+                except InsufficientStock:
+                    assert quantity > before[code]
+            elif op == "adjust":
+                change = quantity if n >= 0 else -quantity
+                try:
                     backoffice.adjust_stock(
                         db,
                         manager,
                         bank_code="BSU1",
                         category_code=code,
-                        quantity=quantity if n >= 0 else -quantity,
+                        quantity=change,
                         reason="stock opname",
                         idempotency_key=f"a{step}",
                         request_hash="h",
                     )
-                elif op == "reverse" and deposits:
-                    services.reverse_deposit(
-                        db, manager, deposits[n % len(deposits)], reason="test"
-                    )
-            except WasteBankError:
-                pass  # a refused step (oversell, reversal of sold waste) writes nothing
+                    assert before[code] + change >= 0
+                except InsufficientStock:
+                    assert before[code] + change < 0
+            elif op == "reverse" and deposits:
+                deposit_id, line_code, line_quantity = deposits[n % len(deposits)]
+                try:
+                    services.reverse_deposit(db, manager, deposit_id, reason="test")
+                    assert deposit_id not in reversed_ids
+                    assert line_quantity <= before[line_code]
+                    reversed_ids.add(deposit_id)
+                except AlreadyReversed:
+                    assert deposit_id in reversed_ids
+                except InsufficientStock:
+                    assert deposit_id not in reversed_ids
+                    assert line_quantity > before[line_code]
 
             # What the books say, computed independently from the source records.
             expected: dict[str, Decimal] = defaultdict(Decimal)
@@ -177,6 +191,7 @@ def test_stock_equals_deposits_minus_sales_plus_adjustments(
             for c in CATEGORIES:
                 assert on_hand.get(c, Decimal(0)) == expected[c] == movements[c]
                 assert expected[c] >= 0
+            before = expected
             for level in db.scalars(
                 sa.select(StockLevel).where(StockLevel.bank_id == bank_id)
             ):

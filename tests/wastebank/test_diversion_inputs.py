@@ -304,6 +304,36 @@ def test_treatment_inputs_of_another_city_are_out_of_reach(
     )
     assert cashier.status_code == 403
     assert _count(db, TreatmentInput) == 0
+    # An input of Ambon, read or deleted by Mojokerto's DLH: not found, and kept.
+    created = client.post(
+        "/api/v1/treatment-inputs", json=COMPOST, headers=_h(db, world)
+    )
+    assert created.status_code == 201
+    url = f"/api/v1/treatment-inputs/{created.get_json()['id']}"
+    other = _h(db, world, "dlh_other_city")
+    for response in (client.get(url, headers=other), client.delete(url, headers=other)):
+        assert response.status_code == 404
+        assert response.get_json()["type"] == "treatment_input_not_found"
+    listed = client.get(
+        "/api/v1/treatment-inputs", query_string={"city": "AMB"}, headers=other
+    )
+    assert listed.status_code == 404
+    assert _count(db, TreatmentInput) == 1
+
+
+@pytest.mark.parametrize("path", ["/api/v1/tpa-deliveries", "/api/v1/treatment-inputs"])
+def test_a_period_that_ends_before_it_starts_is_refused(
+    client: FlaskClient, db: Session, world: World, path: str
+) -> None:
+    response = client.get(
+        path,
+        query_string={"city": "AMB", "from": "2026-11-30", "to": "2026-11-01"},
+        headers=_h(db, world),
+    )
+    assert response.status_code == 422
+    body = response.get_json()
+    assert body["type"] == "invalid_period"
+    assert "to" in body["errors"]
 
 
 # -- the city's profile ----------------------------------------------------------------------------

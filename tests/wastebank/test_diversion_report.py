@@ -34,6 +34,7 @@ from telemetry import services as telemetry_services
 from telemetry.readings import parse_plain_json
 from tests import factories
 from tests.wastebank.conftest import World
+from tests.wastebank.test_spreadsheets import HOSTILE
 from wastebank import services
 from wastebank.access import SYSTEM
 from wastebank.models import AuditEntry, Deposit, TpaDelivery, TreatmentInput
@@ -738,3 +739,25 @@ def test_openapi_documents_the_report_and_its_exports(client: FlaskClient) -> No
         "/api/v1/cities/{city_code}/waste-profile",
     ):
         assert path in spec["paths"]
+
+
+def _cells(data: bytes) -> list[Any]:
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    return [c for sheet in book.worksheets for row in sheet.iter_rows() for c in row]
+
+
+def test_a_tpa_named_like_a_formula_stays_text_in_the_diversion_exports(
+    client: FlaskClient,
+    db: Session,
+    diversion_world: World,
+) -> None:
+    diversion.update_waste_profile(db, SYSTEM, "AMB", {"tpa_name": HOSTILE})
+    db.commit()
+    xlsx = _report(client, db, diversion_world, format="xlsx")
+    assert xlsx.status_code == 200
+    hits = [cell for cell in _cells(xlsx.data) if cell.value == HOSTILE]
+    assert hits and all(cell.data_type == "s" for cell in hits)
+    assert not [cell for cell in _cells(xlsx.data) if cell.data_type == "f"]
+    text = _report(client, db, diversion_world, format="csv").data.decode("utf-8-sig")
+    fields = [field for line in text.splitlines() for field in line.split(",")]
+    assert not [field for field in fields if field.lstrip('"').startswith("=")]

@@ -67,6 +67,7 @@ from wastebank.services.core import (
     audit,
     idempotent_replay,
     next_receipt_no,
+    period_bounds,
     register_member,
     require,
     visible_bank_filter,
@@ -108,17 +109,6 @@ def _check_quantity(quantity: Decimal, *, field_name: str) -> None:
 
 def _round_rp(value: Decimal) -> int:
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def period_bounds(
-    zone: str, start: dt.date | None, end: dt.date | None
-) -> tuple[dt.datetime | None, dt.datetime | None]:
-    """``[start, end]`` local calendar days as UTC-comparable ``[from, to)`` instants."""
-    tz = ZoneInfo(zone)
-    return (
-        dt.datetime.combine(start, dt.time(), tz) if start else None,
-        dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tz) if end else None,
-    )
 
 
 def _between(column: Any, start: dt.datetime | None, end: dt.datetime | None) -> Any:

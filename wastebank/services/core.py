@@ -30,6 +30,7 @@ from wastebank.exceptions import (
     DuplicateUsername,
     IdempotencyKeyReused,
     InvalidHierarchy,
+    InvalidPeriod,
     InvalidReference,
     InvalidValue,
     MemberNotFound,
@@ -690,3 +691,19 @@ def add_idempotent(session: SessionLike, record: Any) -> None:
         raise IdempotencyKeyReused(
             "This Idempotency-Key is in use by another request; use a new key."
         ) from None
+
+
+def period_bounds(
+    zone: str, start: dt.date | None, end: dt.date | None
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """``[start, end]`` local calendar days as UTC-comparable ``[from, to)`` instants.
+
+    :raises InvalidPeriod: ``end`` is before ``start``.
+    """
+    if start and end and end < start:
+        raise InvalidPeriod("The end date is before the start date.", field="to")
+    tz = ZoneInfo(zone)
+    return (
+        dt.datetime.combine(start, dt.time(), tz) if start else None,
+        dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tz) if end else None,
+    )

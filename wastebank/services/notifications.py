@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from wastebank import notify
 from wastebank.access import Action, Actor, reaches
@@ -294,7 +295,8 @@ def list_notifications(
         query = query.where(Notification.kind == kind)
     total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
     items = session.scalars(
-        query.order_by(Notification.id.desc())
+        query.options(selectinload(Notification.member))  # the schema shows member_no
+        .order_by(Notification.id.desc())
         .limit(page_size)
         .offset((page - 1) * page_size)
     )

@@ -9,7 +9,6 @@ import datetime as dt
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -36,7 +35,7 @@ from wastebank.models import (
     TreatmentInput,
     utcnow,
 )
-from wastebank.services.core import audit, require
+from wastebank.services.core import audit, period_bounds, require
 
 _KG = Decimal("0.001")
 #: Profile fields that may be changed through :func:`update_waste_profile`.
@@ -130,7 +129,6 @@ def update_waste_profile(
     for name, value in changes.items():
         setattr(profile, name, value)
     profile.updated_by_id = actor.user_id
-    profile.updated_at = utcnow()
     session.flush()
     audit(
         session,
@@ -265,20 +263,6 @@ def get_tpa_delivery(
     return delivery
 
 
-def _local_period(
-    city: City, date_from: dt.date | None, date_to: dt.date | None
-) -> tuple[dt.datetime | None, dt.datetime | None]:
-    """UTC bounds ``[start, end)`` of local dates ``from``..``to`` (inclusive)."""
-    zone = ZoneInfo(city.timezone)
-    start = dt.datetime.combine(date_from, dt.time(), zone) if date_from else None
-    end = (
-        dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(), zone)
-        if date_to
-        else None
-    )
-    return start, end
-
-
 def list_tpa_deliveries(
     session: SessionLike,
     actor: Actor,
@@ -291,7 +275,7 @@ def list_tpa_deliveries(
 ) -> tuple[list[TpaDelivery], int]:
     """A city's deliveries, newest first, local dates ``from``..``to`` inclusive."""
     city = _city(session, actor, city_code, Action.REPORTS_READ)
-    start, end = _local_period(city, date_from, date_to)
+    start, end = period_bounds(city.timezone, date_from, date_to)
     query = sa.select(TpaDelivery).where(TpaDelivery.city_id == city.id)
     if start is not None:
         query = query.where(TpaDelivery.delivered_at >= start)
@@ -446,6 +430,7 @@ def list_treatment_inputs(
     """A city's treatment inputs, newest first, ``from``..``to`` inclusive."""
     city = _city(session, actor, city_code, Action.REPORTS_READ)
     query = sa.select(TreatmentInput).where(TreatmentInput.city_id == city.id)
+    period_bounds(city.timezone, date_from, date_to)  # refuses a reversed period
     if date_from is not None:
         query = query.where(TreatmentInput.treated_on >= date_from)
     if date_to is not None:
