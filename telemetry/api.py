@@ -250,7 +250,9 @@ def record_http_reading() -> Any:
         raise
     outcome = services.record_reading(db.session, reading, sensor=sensor)
     db.session.commit()
-    reading_id = outcome.reading_id or services.find_reading_id(db.session, reading)
+    reading_id = outcome.reading_id or services.find_reading_id(
+        db.session, reading, sensor_id=sensor.id
+    )
     stored = db.session.get(SensorReading, reading_id)
     body = {"stored": outcome.stored, "duplicate": outcome.duplicate, "reading": stored}
     return body, 201 if outcome.stored else 200

@@ -869,12 +869,25 @@ def record_reading(
     return outcome
 
 
-def find_reading_id(session: SessionLike, reading: Reading) -> int | None:
-    """The id of the stored copy of ``reading`` (by dedup key), if any."""
-    return session.scalar(
-        sa.select(SensorReading.id).where(
-            SensorReading.dedup_key == reading.dedup_key[:255]
+def find_reading_id(
+    session: SessionLike, reading: Reading, *, sensor_id: int | None = None
+) -> int | None:
+    """The id of the stored copy of ``reading``, if any.
+
+    A copy is the same message (dedup key) or, given the sensor, a reading of
+    that sensor at the same time that came another way (MQTT, then HTTP).
+    """
+    same = SensorReading.dedup_key == reading.dedup_key[:255]
+    if sensor_id is not None:
+        same = sa.or_(
+            same,
+            sa.and_(
+                SensorReading.sensor_id == sensor_id,
+                SensorReading.measured_at == reading.measured_at,
+            ),
         )
+    return session.scalar(
+        sa.select(SensorReading.id).where(same).order_by(SensorReading.id).limit(1)
     )
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from telemetry import services
 from telemetry.models import Bin, RejectedMessage, Sensor, SensorReading
-from telemetry.mqtt import plain_reading
+from telemetry.mqtt import plain_reading, tts_uplink
 from tests import factories
 from tests.telemetry.conftest import JSON_DEVICE, TTS_DEVICE, Registry
 
@@ -293,6 +293,25 @@ def test_a_gateway_posts_a_reading_with_its_device_key_once(
     assert _count(db, SensorReading) == 1
     db.expire_all()
     assert registry.bins["AMB-003"].fill_pct == 75.0
+
+
+def test_an_http_copy_of_a_reading_that_came_over_mqtt_names_the_stored_one(
+    client: FlaskClient, db: Session, registry: Registry
+) -> None:
+    # The network server delivered the uplink over MQTT; a gateway then posts the
+    # same measurement over HTTP: another message id, the same sensor and time.
+    topic, payload = tts_uplink(TTS_DEVICE, distance_mm=600, measured_at=NOW)
+    services.ingest_message(db, topic, payload, received_at=NOW)
+    db.commit()
+    stored = db.scalars(sa.select(SensorReading)).one()
+    headers = {"X-Device-Key": registry.keys[TTS_DEVICE]}
+    body = {"distance_mm": 600, "measured_at": NOW.isoformat()}
+    copy = client.post("/api/v1/readings", json=body, headers=headers)
+    assert copy.status_code == 200, copy.get_json()
+    answer = copy.get_json()
+    assert (answer["stored"], answer["duplicate"]) == (False, True)
+    assert answer["reading"] is not None and answer["reading"]["id"] == stored.id
+    assert _count(db, SensorReading) == 1
 
 
 def test_http_reading_with_a_bad_key_or_body(
