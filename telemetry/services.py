@@ -24,7 +24,6 @@ from decimal import Decimal
 from typing import Any, Final
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
 from telemetry.exceptions import (
@@ -54,7 +53,7 @@ from telemetry.fill import (
 from telemetry.models import Alert, Bin, RejectedMessage, Sensor, SensorReading, utcnow
 from telemetry.readings import Reading, SourceFormat, parse_message
 from wastebank.access import Action, Actor, Role, reaches_city
-from wastebank.extensions import SessionLike, UTCDateTime
+from wastebank.extensions import SessionLike, UTCDateTime, insert_ignoring_conflicts
 
 log = logging.getLogger(__name__)
 
@@ -572,15 +571,6 @@ class IngestOutcome:
     reading_id: int | None = None
 
 
-def _insert(session: SessionLike) -> Any:
-    # An INSERT that ignores a duplicate instead of raising, so a redelivered copy
-    # costs nothing and never aborts the transaction the batch shares.
-    table = SensorReading.__table__
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    return sqlite.insert(table).on_conflict_do_nothing()
-
-
 def _histories(
     session: SessionLike, sensor_ids: Iterable[int], until: dt.datetime, depth: int
 ) -> dict[int, list[FillPoint]]:
@@ -821,7 +811,7 @@ def _insert_rows(
     if len(rows) == 1:
         ((index, row),) = rows.items()
         new_id = session.execute(
-            _insert(session).returning(table.c.id), [row]
+            insert_ignoring_conflicts(session, table).returning(table.c.id), [row]
         ).scalar_one_or_none()
         return {} if new_id is None else {index: int(new_id)}
     existing = set(
@@ -841,7 +831,9 @@ def _insert_rows(
         seen.update(keys)
         fresh[index] = None
     if fresh:
-        session.execute(_insert(session), [rows[index] for index in fresh])
+        session.execute(
+            insert_ignoring_conflicts(session, table), [rows[index] for index in fresh]
+        )
     return fresh
 
 

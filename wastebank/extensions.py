@@ -12,6 +12,7 @@ from flask_migrate import Migrate
 from flask_smorest import Api as _SmorestApi
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 
 # One naming convention for every constraint, so SQLite and PostgreSQL get the same names
@@ -33,6 +34,19 @@ class Base(DeclarativeBase):
 
 #: What services accept: a plain session, or Flask-SQLAlchemy's scoped ``db.session``.
 SessionLike = Session | scoped_session[Any]
+
+
+def insert_ignoring_conflicts(session: SessionLike, table: sa.Table) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING`` on ``table`` in the session's dialect.
+
+    A row whose unique key exists is skipped instead of raising, so a replayed or
+    concurrently inserted row never aborts the transaction and needs no savepoint
+    (pysqlite opens no transaction before the first write, so releasing a first
+    savepoint there would commit behind the caller's back).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()
 
 
 class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):

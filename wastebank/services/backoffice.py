@@ -26,7 +26,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
 from wastebank import ledger
@@ -41,7 +40,7 @@ from wastebank.exceptions import (
     NotFound,
     SaleNotFound,
 )
-from wastebank.extensions import SessionLike
+from wastebank.extensions import SessionLike, insert_ignoring_conflicts
 from wastebank.models import (
     EXPENSE_CATEGORIES,
     INCOME_CATEGORIES,
@@ -121,13 +120,6 @@ def _between(column: Any, start: dt.datetime | None, end: dt.datetime | None) ->
 
 
 # -- stock: locks and movements ---------------------------------------------------------
-def _insert_ignoring_duplicates(session: SessionLike) -> Any:
-    table = StockLevel.__table__
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    return sqlite.insert(table).on_conflict_do_nothing()
-
-
 def lock_stock(
     session: SessionLike, bank_id: int, category_ids: Iterable[int]
 ) -> dict[int, StockLevel]:
@@ -140,7 +132,7 @@ def lock_stock(
     levels: dict[int, StockLevel] = {}
     for category_id in sorted(set(category_ids)):
         session.execute(
-            _insert_ignoring_duplicates(session).values(
+            insert_ignoring_conflicts(session, StockLevel.__table__).values(
                 bank_id=bank_id,
                 category_id=category_id,
                 quantity=ZERO,

@@ -11,7 +11,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from routing.energy import (
     COMPONENTS,
@@ -27,7 +26,7 @@ from wastebank.exceptions import (
     TpaDeliveryNotFound,
     TreatmentInputNotFound,
 )
-from wastebank.extensions import SessionLike
+from wastebank.extensions import SessionLike, insert_ignoring_conflicts
 from wastebank.models import (
     City,
     CityWasteProfile,
@@ -171,17 +170,13 @@ def _insert_once(
 ) -> Any | None:
     """Insert a row unless its natural key exists; the new row, or None.
 
-    ``INSERT ... ON CONFLICT DO NOTHING`` makes a replay raced by a concurrent one
-    harmless without a savepoint: pysqlite opens no transaction before the first
-    write, so releasing a first savepoint there would commit behind the adapter.
+    A replay raced by a concurrent one is skipped by the conflict clause.
     """
     if session.scalar(sa.select(model.id).where(*natural_key)) is not None:
         return None
     table = model.__table__
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     new_id = session.execute(
-        insert(table).values(**values).on_conflict_do_nothing().returning(table.c.id)
+        insert_ignoring_conflicts(session, table).values(**values).returning(table.c.id)
     ).scalar_one_or_none()
     return None if new_id is None else session.get(model, new_id)
 
