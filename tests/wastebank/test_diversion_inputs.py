@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from tests import factories
 from tests.wastebank.conftest import World
 from wastebank.access import Actor, Role
+from wastebank.exceptions import InvalidValue
 from wastebank.models import AuditEntry, CityWasteProfile, TpaDelivery, TreatmentInput
 from wastebank.services import diversion
 
@@ -453,3 +454,79 @@ def test_services_flush_and_leave_the_commit_to_the_caller(
     db.rollback()
     assert _count(db, TpaDelivery) == 0
     assert _count(db, AuditEntry) == audit_before
+
+
+# -- services check what a schema checks, for callers without one (CLI, driver trips) ------
+TICKET_ARGS: dict[str, Any] = {
+    "city_code": "AMB",
+    "facility": "TPA Toisapu",
+    "ticket_no": "T-2",
+    "delivered_at": dt.datetime(2026, 11, 5, tzinfo=dt.UTC),
+    "net_weight_kg": Decimal("100"),
+}
+INPUT_ARGS: dict[str, Any] = {
+    "city_code": "AMB",
+    "facility": "TPS3R Batu Merah",
+    "treated_on": dt.date(2026, 11, 5),
+    "pathway": "composting",
+    "material": "organic",
+    "mass_kg": Decimal("600"),
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"net_weight_kg": Decimal("0")}, "net_weight_kg"),
+        ({"net_weight_kg": Decimal("-5")}, "net_weight_kg"),
+        (
+            {"net_weight_kg": Decimal("0.0004")},
+            "net_weight_kg",
+        ),  # 0.000 kg once rounded
+        ({"net_weight_kg": Decimal("Infinity")}, "net_weight_kg"),
+        ({"net_weight_kg": Decimal("NaN")}, "net_weight_kg"),
+        ({"source": "guess"}, "source"),
+        ({"facility": "   "}, "facility"),
+        ({"ticket_no": ""}, "ticket_no"),
+        ({"ticket_no": "X" * 41}, "ticket_no"),
+        ({"delivered_at": dt.datetime(2026, 11, 5, 8)}, "delivered_at"),  # naive
+    ],
+)
+def test_the_ticket_service_refuses_what_the_schema_refuses(
+    db: Session, world: World, change: dict[str, Any], field: str
+) -> None:
+    dlh = Actor(
+        role=Role.DLH, user_id=world.users["dlh"].id, city_id=world.unit.city_id
+    )
+    with pytest.raises(InvalidValue) as refused:
+        diversion.record_tpa_delivery(db, dlh, **{**TICKET_ARGS, **change})
+    assert refused.value.field == field
+    db.rollback()
+    assert _count(db, TpaDelivery) == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"mass_kg": Decimal("0")}, "mass_kg"),
+        ({"mass_kg": Decimal("-1")}, "mass_kg"),
+        ({"residue_kg": Decimal("-1")}, "residue_kg"),
+        ({"residue_kg": Decimal("601")}, "residue_kg"),
+        ({"residue_kg": Decimal("NaN")}, "residue_kg"),
+        ({"pathway": "burying"}, "pathway"),
+        ({"basis": "felt"}, "basis"),
+        ({"material": "uranium"}, "material"),
+        ({"facility": ""}, "facility"),
+    ],
+)
+def test_the_treatment_service_refuses_what_the_schema_refuses(
+    db: Session, world: World, change: dict[str, Any], field: str
+) -> None:
+    dlh = Actor(
+        role=Role.DLH, user_id=world.users["dlh"].id, city_id=world.unit.city_id
+    )
+    with pytest.raises(InvalidValue) as refused:
+        diversion.record_treatment_input(db, dlh, **{**INPUT_ARGS, **change})
+    assert refused.value.field == field
+    db.rollback()
+    assert _count(db, TreatmentInput) == 0

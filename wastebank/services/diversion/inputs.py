@@ -28,6 +28,9 @@ from wastebank.exceptions import (
 )
 from wastebank.extensions import SessionLike, insert_ignoring_conflicts
 from wastebank.models import (
+    MASS_BASES,
+    TPA_DELIVERY_SOURCES,
+    TREATMENT_PATHWAYS,
     City,
     CityWasteProfile,
     TpaDelivery,
@@ -62,6 +65,30 @@ def _kg(value: float | Decimal) -> Decimal:
     return Decimal(repr(value) if isinstance(value, float) else value).quantize(
         _KG, rounding=ROUND_HALF_UP
     )
+
+
+def _choice(value: str, allowed: tuple[str, ...], field: str) -> str:
+    if value in allowed:
+        return value
+    raise InvalidValue(
+        f"Unknown {field} {value!r}: give one of " + ", ".join(allowed) + ".",
+        field=field,
+    )
+
+
+def _positive_kg(value: Decimal, field: str) -> Decimal:
+    if not Decimal(value).is_finite() or _kg(value) <= 0:
+        raise InvalidValue("Give a mass above 0 kg.", field=field)
+    return _kg(value)
+
+
+def _text(value: str, field: str, max_length: int) -> str:
+    text = value.strip()
+    if not text or len(text) > max_length:
+        raise InvalidValue(
+            f"Give a {field} of 1 to {max_length} characters.", field=field
+        )
+    return text
 
 
 def _basis(*bases: str) -> str:
@@ -206,19 +233,25 @@ def record_tpa_delivery(
     :param source: ``weighbridge`` (measured) or ``estimate``.
     :returns: the delivery and whether it is a replay.
     :raises DuplicateTicket: the ticket number was recorded with other data.
-    :raises InvalidValue: a delivery more than a day in the future.
+    :raises InvalidValue: a delivery more than a day in the future or without a
+        time zone, a mass of 0 kg or less, an unknown source, an empty facility
+        or ticket number.
     """
     city = _city(session, actor, city_code, Action.WASTE_FLOWS_WRITE)
     now = now or utcnow()
+    if delivered_at.tzinfo is None:
+        raise InvalidValue(
+            "Give the delivery time with its zone.", field="delivered_at"
+        )
     if delivered_at > now + dt.timedelta(days=1):
         raise InvalidValue("A delivery cannot lie in the future.", field="delivered_at")
     values: dict[str, Any] = {
         "city_id": city.id,
-        "facility": facility.strip(),
-        "ticket_no": ticket_no.strip().upper(),
+        "facility": _text(facility, "facility", 120),
+        "ticket_no": _text(ticket_no, "ticket_no", 40).upper(),
         "delivered_at": delivered_at,
-        "net_weight_kg": _kg(net_weight_kg),
-        "source": source,
+        "net_weight_kg": _positive_kg(net_weight_kg, "net_weight_kg"),
+        "source": _choice(source, TPA_DELIVERY_SOURCES, "source"),
         "truck_code": truck_code.strip().upper() if truck_code else None,
         "note": note,
         "entered_by_id": actor.user_id,
@@ -359,22 +392,27 @@ def record_treatment_input(
     :param residue_kg: kg of rejects or ash that still went to the TPA, 0..mass.
     :returns: the input and whether it is a replay.
     :raises DuplicateTreatmentInput: the key was recorded with other masses.
-    :raises InvalidValue: an unknown material, or residue above the mass.
+    :raises InvalidValue: an unknown material, pathway or basis, a mass of 0 kg
+        or less, a residue below 0 or above the mass, an empty facility.
     """
     city = _city(session, actor, city_code, Action.WASTE_FLOWS_WRITE)
     _check_material(material)
-    if residue_kg > mass_kg:
+    _choice(pathway, TREATMENT_PATHWAYS, "pathway")
+    _choice(basis, MASS_BASES, "basis")
+    mass = _positive_kg(mass_kg, "mass_kg")
+    residue = _kg(residue_kg) if Decimal(residue_kg).is_finite() else Decimal(-1)
+    if not 0 <= residue <= mass:
         raise InvalidValue(
-            "The residue cannot exceed the mass fed.", field="residue_kg"
+            "The residue lies between 0 kg and the mass fed.", field="residue_kg"
         )
     values: dict[str, Any] = {
         "city_id": city.id,
-        "facility": facility.strip(),
+        "facility": _text(facility, "facility", 120),
         "treated_on": treated_on,
         "pathway": pathway,
         "material": material,
-        "mass_kg": _kg(mass_kg),
-        "residue_kg": _kg(residue_kg),
+        "mass_kg": mass,
+        "residue_kg": residue,
         "basis": basis,
         "note": note,
         "entered_by_id": actor.user_id,
