@@ -61,6 +61,11 @@ def make_notification_channel(
     session: Session, bank: Bank, **overrides: Any
 ) -> BankNotificationChannel:
     """A WhatsApp gateway for ``bank`` (enabled, no token unless given)."""
-    fields: dict[str, Any] = {"kind": "whatsapp_http", "url": "http://127.0.0.1:9/"}
+    fields: dict[str, Any] = {
+        "kind": "whatsapp_http",
+        "url": "http://127.0.0.1:9/",
+        # Test gateways listen on this machine, which the default forbids.
+        "allowed_hosts": ("127.0.0.1", "*.example", "*.invalid"),
+    }
     fields.update(overrides)
     return notifications.set_channel(session, SYSTEM, bank.code, **fields)

@@ -40,6 +40,10 @@ class DefaultConfig:
     # Route plans: road distances and times from an OSRM server's table service
     # (e.g. "http://127.0.0.1:5000"); None = straight line x 1.3 at 25 km/h.
     OSRM_URL: str | None = None
+    # Member notifications: the gateway hosts a bank may use, e.g.
+    # WASTEBANK_NOTIFY_ALLOWED_HOSTS='["api.fonnte.com", "*.wablas.com"]' (or one
+    # comma-separated string). Empty: any host whose addresses are all public.
+    NOTIFY_ALLOWED_HOSTS: tuple[str, ...] = ()
     OSRM_PROFILE = "driving"
     OSRM_TIMEOUT_S = 30
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from wastebank import notify
 from wastebank.auth import api_actor, authenticate_bearer
 from wastebank.extensions import db
 from wastebank.notifications_schemas import (
@@ -57,6 +59,9 @@ class NotificationChannel(MethodView):
             auth_token=args.get("auth_token", notifications.KEEP),
             body_template=args["body_template"],
             enabled=args["enabled"],
+            allowed_hosts=notify.allowed_hosts(
+                current_app.config["NOTIFY_ALLOWED_HOSTS"]
+            ),
         )
         db.session.commit()
         return channel

@@ -17,6 +17,7 @@ import datetime as dt
 import json
 import logging
 import signal
+import socket
 import threading
 import urllib.error
 import urllib.request
@@ -27,8 +28,10 @@ from email.message import Message
 from http.client import HTTPException
 from types import FrameType
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -102,6 +105,28 @@ def post_json(message: OutgoingMessage, timeout_s: float) -> AttemptResult:
         )
 
 
+def gateway_refusal(url: str, allowed: tuple[str, ...]) -> AttemptResult | None:
+    """Resolve the gateway's host and refuse it when it may not be called.
+
+    :returns: None when the message may go; else the result to record: permanent
+        for a host that is not allowed, a retry when the name does not resolve.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except ValueError as error:
+        return AttemptResult(None, error=f"Unusable URL: {error}", permanent=True)
+    except OSError as error:
+        return AttemptResult(None, error=f"DNS: {host}: {error}")
+    addresses = [str(info[4][0]) for info in infos]
+    problem = notify.gateway_host_problem(host, addresses, allowed)
+    return (
+        None if problem is None else AttemptResult(None, error=problem, permanent=True)
+    )
+
+
 @dataclass
 class RoundReport:
     """What one round of the sender did."""
@@ -121,7 +146,9 @@ def send_due(
 ) -> RoundReport:
     """One round: claim up to ``batch`` due messages, send each, record each answer.
 
-    :param sender: how a message goes out; the HTTP POST in production.
+    :param sender: how a message goes out; the HTTP POST in production. It is
+        not called for a gateway host that may not be called (see
+        :func:`gateway_refusal`).
     :param now: the clock (tests move it forward instead of sleeping).
     """
     # The claim must outlast sending the whole batch, or another worker would take
@@ -130,8 +157,9 @@ def send_due(
     claimed = service.claim_due(db.session, now=now(), batch=batch, lease_s=lease_s)
     db.session.commit()
     report = RoundReport(claimed=len(claimed))
+    allowed = notify.allowed_hosts(current_app.config["NOTIFY_ALLOWED_HOSTS"])
     for message in claimed:
-        result = sender(message, timeout_s)
+        result = gateway_refusal(message.url, allowed) or sender(message, timeout_s)
         status = service.record_attempt(db.session, message, result, now=now())
         db.session.commit()
         if status == "sent":

@@ -10,8 +10,10 @@ several, so the SMS form leaves out the greeting and the thanks.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import json
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -273,3 +275,68 @@ def parse_retry_after(value: str | None) -> int | None:
     if value is None or not value.strip().isdigit():
         return None
     return int(value.strip())
+
+
+# -- which gateways may be called ---------------------------------------------------------
+#: The setting that lists the gateway hosts a bank may configure.
+ALLOWED_HOSTS_SETTING = "WASTEBANK_NOTIFY_ALLOWED_HOSTS"
+
+
+def allowed_hosts(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    """The allow-list from its setting: a list, or one comma-separated string."""
+    if not value:
+        return ()
+    items = value.split(",") if isinstance(value, str) else value
+    return tuple(h.strip().lower().rstrip(".") for h in items if h.strip())
+
+
+def _host_matches(host: str, pattern: str) -> bool:
+    if pattern.startswith("*."):
+        return host.endswith(pattern[1:])
+    return host == pattern
+
+
+def gateway_host_problem(
+    host: str, addresses: Iterable[str], allowed: Sequence[str]
+) -> str | None:
+    """Why the worker may not POST to ``host``, or None when it may.
+
+    A bank manager types the gateway URL, and the worker keeps the start of a
+    gateway's error answer where the manager can read it; without a rule, that
+    makes the server a proxy into its own network (SSRF). The rule: a host on the
+    allow-list (``api.example.com`` or ``*.example.com``) is always fine; with an
+    allow-list, nothing else is; without one, any host whose addresses are all
+    public is.
+
+    :param host: the URL's host name or IP literal.
+    :param addresses: what it resolves to (the literal itself for an IP).
+    :param allowed: the allow-list, see :func:`allowed_hosts`.
+    """
+    name = host.lower().rstrip(".").strip("[]")
+    if any(_host_matches(name, pattern) for pattern in allowed):
+        return None
+    if allowed:
+        return (
+            f"The gateway host {name} is not among the allowed hosts ("
+            + ", ".join(allowed)
+            + f"); the administrator sets them in {ALLOWED_HOSTS_SETTING}."
+        )
+    for address in addresses:
+        try:
+            ip = ipaddress.ip_address(address.split("%")[0])
+        except ValueError:
+            return f"The gateway host {name} resolves to an unusable address."
+        if not ip.is_global:
+            return (
+                f"The gateway host {name} is a private or local address ({ip}); "
+                f"the administrator must list it in {ALLOWED_HOSTS_SETTING}."
+            )
+    return None
+
+
+def ip_literal(host: str) -> str | None:
+    """``host`` as an IP address string when it is one, else None."""
+    try:
+        return str(ipaddress.ip_address(host.strip("[]")))
+    except ValueError:
+        return None

@@ -291,3 +291,53 @@ def test_a_cashier_records_a_members_opt_out(
         headers=headers,
     )
     assert elsewhere.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("allowed", "url"),
+    [
+        (["*.example"], "http://10.0.0.5/send"),  # not on the list
+        (["*.example"], "https://api.fonnte.com/send"),  # not on the list
+        ([], "http://169.254.169.254/latest/meta-data"),  # cloud metadata
+        ([], "http://127.0.0.1:5432/"),  # this machine
+        ([], "http://[::1]/send"),
+    ],
+)
+def test_a_gateway_host_the_installation_does_not_allow_is_refused(
+    client: FlaskClient,
+    db: Session,
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+    allowed: list[str],
+    url: str,
+) -> None:
+    monkeypatch.setitem(client.application.config, "NOTIFY_ALLOWED_HOSTS", allowed)
+    response = client.put(
+        "/api/v1/banks/BSU1/notification-channel",
+        json={**CHANNEL, "url": url},
+        headers=_h(db, world),
+    )
+    assert response.status_code == 422, response.get_json()
+    body = response.get_json()
+    assert body["type"] == "invalid_value"
+    assert "WASTEBANK_NOTIFY_ALLOWED_HOSTS" in body["errors"]["url"][0]
+    assert _channel_count(db) == 0
+
+
+def test_a_public_gateway_is_accepted_without_an_allow_list(
+    client: FlaskClient, db: Session, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(client.application.config, "NOTIFY_ALLOWED_HOSTS", [])
+    response = client.put(
+        "/api/v1/banks/BSU1/notification-channel",
+        json={**CHANNEL, "url": "https://203.0.113.7/send"},  # TEST-NET-3, not global
+        headers=_h(db, world),
+    )
+    assert response.status_code == 422  # documentation ranges are not public either
+    public = client.put(
+        "/api/v1/banks/BSU1/notification-channel",
+        json={**CHANNEL, "url": "https://api.fonnte.com/send"},
+        headers=_h(db, world),
+    )
+    assert public.status_code == 200, public.get_json()
+    assert _channel_count(db) == 1

@@ -206,3 +206,42 @@ def test_retry_after_lengthens_the_delay_but_is_capped() -> None:
     assert notify.parse_retry_after("120") == 120
     assert notify.parse_retry_after("Wed, 21 Oct 2026 07:28:00 GMT") is None
     assert notify.parse_retry_after(None) is None
+
+
+@pytest.mark.parametrize(
+    ("host", "addresses", "allowed", "refused"),
+    [
+        ("api.fonnte.com", ["103.10.1.2"], (), False),
+        (
+            "api.fonnte.com",
+            ["103.10.1.2", "10.0.0.1"],
+            (),
+            True,
+        ),  # one private is enough
+        ("localhost", ["127.0.0.1"], (), True),
+        ("metadata", ["169.254.169.254"], (), True),
+        ("v6", ["fe80::1%eth0"], (), True),
+        ("v6", ["2001:4860:4860::8888"], (), False),
+        ("gw.lan", ["192.168.1.9"], ("gw.lan",), False),  # the admin listed it
+        ("GW.LAN.", ["192.168.1.9"], ("gw.lan",), False),
+        ("a.wablas.com", ["103.1.1.1"], ("*.wablas.com",), False),
+        ("wablas.com.evil.io", ["103.1.1.1"], ("*.wablas.com",), True),
+        ("api.fonnte.com", ["103.10.1.2"], ("*.wablas.com",), True),  # not on the list
+    ],
+)
+def test_gateway_hosts(
+    host: str, addresses: list[str], allowed: tuple[str, ...], refused: bool
+) -> None:
+    problem = notify.gateway_host_problem(host, addresses, allowed)
+    assert (problem is not None) is refused
+    if refused:
+        assert notify.ALLOWED_HOSTS_SETTING in problem  # type: ignore[operator]
+
+
+def test_the_allow_list_setting_is_a_list_or_one_string() -> None:
+    assert notify.allowed_hosts(None) == ()
+    assert notify.allowed_hosts(" api.fonnte.com , *.Wablas.com.,") == (
+        "api.fonnte.com",
+        "*.wablas.com",
+    )
+    assert notify.allowed_hosts(["GW.lan"]) == ("gw.lan",)

@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import sqlalchemy as sa
+from flask import current_app
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy.orm import Session
 
@@ -352,3 +353,33 @@ def test_a_redirect_is_not_followed_and_fails(
     assert send_due(now=utcnow).failed == 1
     assert _reload(db, notification).status == "failed"
     assert len(gateway.requests) == 1
+
+
+@pytest.mark.parametrize("allowed", [[], ["api.fonnte.com"]])
+def test_a_gateway_on_this_machine_is_not_called_unless_the_admin_allows_it(
+    db: Session,
+    counter_world: World,
+    gateway: Gateway,
+    monkeypatch: pytest.MonkeyPatch,
+    allowed: list[str],
+) -> None:
+    # A manager's URL must not turn the worker into a proxy into the server's own
+    # network: the gateway is real and listening, and gets nothing.
+    notification = _setup(db, counter_world, gateway.url)
+    monkeypatch.setitem(current_app.config, "NOTIFY_ALLOWED_HOSTS", allowed)
+    assert send_due(now=utcnow).failed == 1
+    refused = _reload(db, notification)
+    assert refused.status == "failed"
+    assert refused.last_error is not None
+    assert "WASTEBANK_NOTIFY_ALLOWED_HOSTS" in refused.last_error
+    assert gateway.requests == []
+
+
+def test_a_gateway_name_that_does_not_resolve_is_retried(
+    db: Session, counter_world: World
+) -> None:
+    notification = _setup(db, counter_world, "http://gateway.invalid/send")
+    assert send_due(now=utcnow).retrying == 1
+    waiting = _reload(db, notification)
+    assert waiting.status == "pending"
+    assert waiting.last_error is not None and waiting.last_error.startswith("DNS")

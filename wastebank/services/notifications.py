@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -228,6 +229,7 @@ def set_channel(
     auth_token: str | object | None = KEEP,
     body_template: dict[str, Any] | None = None,
     enabled: bool = True,
+    allowed_hosts: Sequence[str] = (),
 ) -> BankNotificationChannel:
     """Create or replace the bank's gateway.
 
@@ -235,10 +237,20 @@ def set_channel(
         is, so a manager can change the URL without typing the secret again; None
         removes it.
     :raises InvalidValue: the body template lacks ``{message}`` or a phone placeholder,
-        or a token is given without a header name.
+        or a token is given without a header name; the URL's host is not allowed
+        (see :func:`wastebank.notify.gateway_host_problem`; host names are
+        resolved only when sending).
+    :param allowed_hosts: the installation's gateway allow-list.
     """
     require(actor, Action.NOTIFICATIONS_WRITE)
     bank = get_bank(session, actor, bank_code)
+    host = urlsplit(url).hostname or ""
+    literal = notify.ip_literal(host)
+    problem = notify.gateway_host_problem(
+        host, [literal] if literal else [], allowed_hosts
+    )
+    if problem:
+        raise InvalidValue(problem, field="url")
     if body_template is not None:
         problem = notify.template_problem(body_template)
         if problem:
