@@ -172,9 +172,12 @@ def create_bin(
     return bin_
 
 
-def get_bin(session: SessionLike, actor: Actor, code: str) -> Bin:
+def get_bin(
+    session: SessionLike, actor: Actor, code: str, *, field: str | None = None
+) -> Bin:
     """One bin the actor may see.
 
+    :param field: the input field that named the bin, for the error.
     :raises AccessDenied: the role may not read bins.
     :raises BinNotFound: no such bin, or not in the actor's city.
     """
@@ -185,7 +188,7 @@ def get_bin(session: SessionLike, actor: Actor, code: str) -> Bin:
         )
     )
     if bin_ is None:
-        raise BinNotFound(f"No bin with code {code}.")
+        raise BinNotFound(f"No bin with code {code}.", field=field)
     return bin_
 
 
@@ -367,7 +370,7 @@ def create_sensor(
         missing or given for another format.
     """
     _require(actor, Action.BINS_WRITE)
-    bin_ = get_bin(session, actor, bin)
+    bin_ = get_bin(session, actor, bin, field="bin")
     device_id = normalise_device_id(device_id, format)
     _check_geometry(empty_distance_mm, full_distance_mm)
     if (format == SourceFormat.MODBUS) != (modbus is not None):
@@ -476,7 +479,7 @@ def update_sensor(
     old_bin = sensor.bin
     for field, value in changes.items():
         if field == "bin":
-            sensor.bin = get_bin(session, actor, value)
+            sensor.bin = get_bin(session, actor, value, field="bin")
         elif field in {
             "empty_distance_mm",
             "full_distance_mm",
@@ -883,6 +886,12 @@ def find_reading_id(
     )
 
 
+def _storable(text: str) -> str:
+    # PostgreSQL text cannot hold NUL: a reject carrying one would fail to be stored
+    # (and its request answer 500); keep it readable with the replacement character.
+    return text.replace("\x00", "\ufffd")
+
+
 def record_rejected(
     session: SessionLike,
     *,
@@ -904,11 +913,11 @@ def record_rejected(
     rejected = RejectedMessage(
         received_at=received_at,
         source=source,
-        topic=topic[:255] if topic else None,
-        device_id=device_id[:128] if device_id else None,
+        topic=_storable(topic[:255]) if topic else None,
+        device_id=_storable(device_id[:128]) if device_id else None,
         reason_code=error.code[:40],
-        reason=error.reason[:500],
-        payload=text,
+        reason=_storable(error.reason[:500]),
+        payload=_storable(text),
     )
     session.add(rejected)
     return rejected

@@ -20,6 +20,7 @@ from tests.routing.conftest import (
     TIME_LIMIT_S,
     Fleet,
     add_bin,
+    make_truck,
     offset,
 )
 from wastebank.access import SYSTEM
@@ -344,6 +345,94 @@ def test_bad_requests_get_the_envelope_and_store_nothing(
     envelope = response.get_json()
     assert set(envelope) == ENVELOPE_KEYS
     assert envelope["type"] == type_
+    assert field in envelope["errors"]
+    assert _plan_count(db) == 0
+
+
+@pytest.fixture
+def mojokerto_fleet(db: Session, fleet: Fleet) -> Fleet:
+    """Mojokerto's own garage, TPA and truck beside Ambon's fleet."""
+    services.create_depot(
+        db, SYSTEM, code="MJK-POOL", name="Pool DLH Mojokerto", city="MJK",
+        lat=-7.4722, lon=112.4338,
+    )  # fmt: skip
+    services.create_facility(
+        db, SYSTEM, code="TPA-RANDEGAN", name="TPA Randegan", kind="tpa",
+        city="MJK", lat=-7.4903, lon=112.4167,
+    )  # fmt: skip
+    make_truck(db, "MJK-T1", city="MJK", depot="MJK-POOL")
+    db.commit()
+    return fleet
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "culprit"),
+    [
+        ({"trucks": ["MJK-T1"]}, "trucks", "MJK-T1"),
+        ({"trucks": ["T1", "mjk-t1"]}, "trucks", "MJK-T1"),
+        ({"trucks": ["T1", "T404"]}, "trucks", "T404"),
+        ({"depots": ["MJK-POOL"]}, "depots", "MJK-POOL"),
+        ({"depots": ["AMB-POOL", "NO-POOL"]}, "depots", "NO-POOL"),
+        ({"depots": ["MJK-POOL"], "trucks": ["MJK-T1"]}, "depots", "MJK-POOL"),
+        ({"facility": "TPA-RANDEGAN"}, "facility", "TPA-RANDEGAN"),
+        ({"facility": "TPA-NOWHERE"}, "facility", "TPA-NOWHERE"),
+        ({"facility": "TPA-RANDEGAN", "trucks": ["T1"]}, "facility", "TPA-RANDEGAN"),
+    ],
+)
+def test_trucks_depots_or_facilities_of_another_city_are_named_and_store_nothing(
+    client: FlaskClient,
+    db: Session,
+    mojokerto_fleet: Fleet,
+    overrides: dict[str, Any],
+    field: str,
+    culprit: str,
+) -> None:
+    """Another city's fleet is as unknown to Ambon's DLH as a code that does not exist."""
+    add_bin(db, "AMB-01", fill_pct=90)
+    db.commit()
+    stops_before = db.scalar(sa.select(sa.func.count()).select_from(RouteStop))
+
+    response = client.post(
+        PLANS, json=_body(**overrides), headers=_headers(db, mojokerto_fleet, "dlh")
+    )
+
+    assert response.status_code == 422
+    envelope = response.get_json()
+    assert set(envelope) == ENVELOPE_KEYS
+    assert envelope["type"] == "invalid_reference"
+    assert envelope["errors"] == {field: [envelope["message"]]}
+    assert culprit in envelope["message"]
+    assert _plan_count(db) == 0
+    assert db.scalar(sa.select(sa.func.count()).select_from(RouteStop)) == stops_before
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"trucks": "T1"}, "trucks"),
+        ({"trucks": [1]}, "trucks"),
+        ({"trucks": [""]}, "trucks"),
+        ({"trucks": ["T" * 33]}, "trucks"),
+        ({"depots": []}, "depots"),
+        ({"depots": [None]}, "depots"),
+        ({"facility": ["TPA-TOISAPU"]}, "facility"),
+        ({"facility": ""}, "facility"),
+        ({"city": 5}, "city"),
+    ],
+)
+def test_references_of_the_wrong_shape_are_validation_errors(
+    client: FlaskClient,
+    db: Session,
+    fleet: Fleet,
+    overrides: dict[str, Any],
+    field: str,
+) -> None:
+    response = client.post(
+        PLANS, json=_body(**overrides), headers=_headers(db, fleet, "dlh")
+    )
+    assert response.status_code == 422
+    envelope = response.get_json()
+    assert envelope["type"] == "validation_error"
     assert field in envelope["errors"]
     assert _plan_count(db) == 0
 

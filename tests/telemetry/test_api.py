@@ -358,3 +358,232 @@ def test_rejected_list_for_admin_and_dlh(
         "/api/v1/telemetry/rejected", headers=_headers(db, registry, "manager")
     )
     assert manager.status_code == 403
+
+
+# -- bad input: sensors ------------------------------------------------------------------
+def _sensor_state(db: Session, device_id: str) -> tuple[str, int, int, str, int, bool]:
+    db.expire_all()
+    sensor = db.scalars(sa.select(Sensor).where(Sensor.device_id == device_id)).one()
+    return (
+        sensor.bin.code,
+        sensor.empty_distance_mm,
+        sensor.full_distance_mm,
+        sensor.mounting,
+        sensor.report_interval_s,
+        sensor.active,
+    )
+
+
+def test_another_citys_dlh_cannot_patch_a_sensor_here(
+    client: FlaskClient, db: Session, registry: Registry
+) -> None:
+    before = _sensor_state(db, JSON_DEVICE)
+    response = client.patch(
+        f"/api/v1/sensors/{JSON_DEVICE}",
+        json={"bin": "MJK-001", "empty_distance_mm": 2000, "active": False},
+        headers=_headers(db, registry, "dlh_other_city"),
+    )
+    assert response.status_code == 404
+    body = response.get_json()
+    assert set(body) == {"code", "status", "type", "message", "errors"}
+    assert body["type"] == "sensor_not_found"
+    assert _sensor_state(db, JSON_DEVICE) == before
+
+
+@pytest.mark.parametrize("bin_code", ["MJK-001", "NOPE"])
+def test_a_sensor_cannot_be_moved_to_a_bin_out_of_reach(
+    client: FlaskClient, db: Session, registry: Registry, bin_code: str
+) -> None:
+    before = _sensor_state(db, JSON_DEVICE)
+    response = client.patch(
+        f"/api/v1/sensors/{JSON_DEVICE}",
+        json={"report_interval_s": 60, "bin": bin_code},
+        headers=_headers(db, registry, "dlh"),
+    )
+    assert response.status_code == 404
+    body = response.get_json()
+    assert body["type"] == "bin_not_found"
+    assert body["errors"] == {"bin": [body["message"]]}
+    assert bin_code in body["message"]
+    assert _sensor_state(db, JSON_DEVICE) == before
+
+
+@pytest.mark.parametrize(
+    ("change", "type_"),
+    [
+        ({"full_distance_mm": 1500}, "invalid_value"),
+        ({"full_distance_mm": 1600}, "invalid_value"),
+        ({"empty_distance_mm": 300}, "invalid_value"),
+        ({"empty_distance_mm": 200, "bin": "AMB-001"}, "invalid_value"),
+        ({"empty_distance_mm": 500, "full_distance_mm": 500}, "invalid_value"),
+        ({"empty_distance_mm": 400, "full_distance_mm": 900}, "invalid_value"),
+        ({"full_distance_mm": -1}, "validation_error"),
+    ],
+)
+def test_a_calibration_with_full_not_below_empty_changes_nothing(
+    client: FlaskClient,
+    db: Session,
+    registry: Registry,
+    change: dict[str, Any],
+    type_: str,
+) -> None:
+    before = _sensor_state(db, JSON_DEVICE)
+    response = client.patch(
+        f"/api/v1/sensors/{JSON_DEVICE}",
+        json=change,
+        headers=_headers(db, registry, "dlh"),
+    )
+    assert response.status_code == 422, response.get_json()
+    body = response.get_json()
+    assert body["type"] == type_
+    assert set(body["errors"]) == {"full_distance_mm"}
+    assert _sensor_state(db, JSON_DEVICE) == before
+
+
+@pytest.mark.parametrize(
+    ("empty_mm", "full_mm"), [(1500, 1500), (1500, 1600), (300, 0 - 1)]
+)
+def test_creating_a_sensor_with_full_not_below_empty_names_the_field(
+    client: FlaskClient, db: Session, registry: Registry, empty_mm: int, full_mm: int
+) -> None:
+    body = {
+        "device_id": "new-sensor",
+        "bin": "AMB-001",
+        "format": "json",
+        "empty_distance_mm": empty_mm,
+        "full_distance_mm": full_mm,
+    }
+    response = client.post(
+        "/api/v1/sensors", json=body, headers=_headers(db, registry, "dlh")
+    )
+    assert response.status_code == 422
+    envelope = response.get_json()
+    assert envelope["type"] == "validation_error"
+    assert set(envelope["errors"]) == {"full_distance_mm"}
+    assert _count(db, Sensor) == 3
+
+
+# -- bad input: readings over HTTP -------------------------------------------------------
+@pytest.mark.parametrize(
+    ("data", "content_type", "type_"),
+    [
+        (b"distance_mm=600", "application/x-www-form-urlencoded", "malformed_payload"),
+        (b"{distance_mm: 600", "application/json", "malformed_payload"),
+        (b"\xff\xfe\x00", "application/octet-stream", "malformed_payload"),
+        (b'{"distance_mm": 600}\x00', "application/json", "malformed_payload"),
+        (b"", "application/json", "malformed_payload"),
+        (b'[{"distance_mm": 600}]', "application/json", "malformed_payload"),
+        (b'"distance_mm=600"', "application/json", "malformed_payload"),
+        (b"600", "application/json", "malformed_payload"),
+        (b"null", "application/json", "malformed_payload"),
+        (b'{"distance_mm": -5}', "application/json", "malformed_payload"),
+        (b'{"distance_mm": 1e300}', "application/json", "malformed_payload"),
+        (b'{"distance_mm": 100001}', "application/json", "malformed_payload"),
+        (
+            b'{"distance_mm": 1' + b"0" * 5000 + b"}",
+            "application/json",
+            "malformed_payload",
+        ),
+        (b'{"distance_mm": "six hundred"}', "application/json", "malformed_payload"),
+        (b'{"distance_mm": NaN}', "application/json", "malformed_payload"),
+        (b'{"distance_mm": true}', "application/json", "malformed_payload"),
+        (
+            b'{"distance_mm": 600, "measured_at": "yesterday"}',
+            "application/json",
+            "malformed_payload",
+        ),
+        (
+            b'{"distance_mm": 600, "measured_at": "2026-02-30T10:00:00Z"}',
+            "application/json",
+            "malformed_payload",
+        ),
+        (
+            b'{"distance_mm": 600, "measured_at": "2026-11-20T10:00:00"}',
+            "application/json",
+            "malformed_payload",
+        ),
+        (
+            b'{"distance_mm": 600, "measured_at": 1790000000}',
+            "application/json",
+            "malformed_payload",
+        ),
+        (
+            b'{"distance_mm": 600, "measured_at": "9999-12-31T23:59:59Z"}',
+            "application/json",
+            "malformed_payload",
+        ),
+        (b'{"battery_pct": 50}', "application/json", "missing_measurement"),
+    ],
+)
+def test_a_bad_http_reading_is_rejected_kept_and_stores_nothing(
+    client: FlaskClient,
+    db: Session,
+    registry: Registry,
+    data: bytes,
+    content_type: str,
+    type_: str,
+) -> None:
+    response = client.post(
+        "/api/v1/readings",
+        data=data,
+        content_type=content_type,
+        headers={"X-Device-Key": registry.keys[JSON_DEVICE]},
+    )
+    assert response.status_code == 422, response.get_data()
+    body = response.get_json()
+    assert set(body) == {"code", "status", "type", "message", "errors"}
+    assert body["type"] == type_
+    assert _count(db, SensorReading) == 0
+    rejected = db.scalars(sa.select(RejectedMessage)).one()
+    assert (rejected.source, rejected.device_id) == ("http", JSON_DEVICE)
+    assert rejected.reason_code == type_
+    assert "\x00" not in rejected.payload  # PostgreSQL text cannot hold NUL
+    db.expire_all()
+    assert registry.bins["AMB-003"].last_reading_at is None
+
+
+def test_a_reading_timed_in_the_future_is_rejected(
+    client: FlaskClient, db: Session, registry: Registry
+) -> None:
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
+    response = client.post(
+        "/api/v1/readings",
+        json={"distance_mm": 600, "measured_at": later.isoformat()},
+        headers={"X-Device-Key": registry.keys[JSON_DEVICE]},
+    )
+    assert response.status_code == 422
+    body = response.get_json()
+    assert body["type"] == "malformed_payload" and "future" in body["message"]
+    assert _count(db, SensorReading) == 0
+    assert _count(db, RejectedMessage) == 1
+
+
+def test_a_reading_body_over_the_size_limit_is_413_in_the_envelope(
+    client: FlaskClient, db: Session, registry: Registry, app: Any
+) -> None:
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    headers = {"X-Device-Key": registry.keys[JSON_DEVICE]}
+    padding = " " * limit
+    for data in (
+        f'{{"distance_mm": 600, "note": "{padding}"}}',  # over the limit: 413
+        padding[: limit - 40] + '{"distance_mm": 600}',  # under it: too big to parse
+    ):
+        response = client.post(
+            "/api/v1/readings",
+            data=data,
+            content_type="application/json",
+            headers=headers,
+        )
+        body = response.get_json()
+        assert body is not None, response.get_data()[:200]
+        assert set(body) == {"code", "status", "type", "message", "errors"}
+        if len(data) > limit:
+            assert response.status_code == 413
+            assert body["type"] == "request_entity_too_large"
+        else:
+            assert response.status_code == 422
+            assert body["type"] == "malformed_payload"
+    assert _count(db, SensorReading) == 0
+    # Only the parse error is kept (its payload cut short); a 413 body is never read.
+    rejected = db.scalars(sa.select(RejectedMessage)).one()
+    assert len(rejected.payload) <= services.MAX_REJECTED_PAYLOAD
