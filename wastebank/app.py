@@ -13,11 +13,39 @@ import sqlalchemy as sa
 from babel.dates import format_datetime
 from flask import Flask, jsonify, request, session
 from flask_babel import get_locale
+from werkzeug.routing import IntegerConverter, Map
 
 from wastebank.config import DEV_SECRET_KEY, DefaultConfig
-from wastebank.extensions import api, babel, csrf, db, login_manager, migrate
+from wastebank.extensions import (
+    MAX_ID,
+    api,
+    babel,
+    csrf,
+    db,
+    login_manager,
+    migrate,
+)
 
 log = logging.getLogger(__name__)
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in every route, bounded to the ids a table can hold.
+
+    A larger number in a URL would reach the database driver and fail there
+    (SQLite cannot even bind 2**63): a 500. Out of range, the URL matches no route
+    and is a plain 404 in the error envelope.
+    """
+
+    def __init__(
+        self,
+        map: Map,
+        fixed_digits: int = 0,
+        min: int | None = None,
+        max: int | None = MAX_ID,
+        signed: bool = False,
+    ) -> None:
+        super().__init__(map, fixed_digits, min, max, signed)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -27,6 +55,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         environment (tests pass a dict here).
     """
     app = Flask(__name__, instance_relative_config=False)
+    app.url_map.converters["int"] = IdConverter
     _configure(app, config)
     _configure_logging(app)
     _configure_extensions(app)

@@ -15,7 +15,7 @@ from wastebank.models import (
     EXPENSE_CATEGORIES,
     INCOME_CATEGORIES,
 )
-from wastebank.schemas import _CODE, StrippedSchema
+from wastebank.schemas import _CODE, _ID, StrippedSchema
 
 _RP = validate.Range(min=0, max=10**12)
 _QUANTITY = validate.Range(min=0, min_inclusive=False, max=100_000)
@@ -112,7 +112,7 @@ class SaleLineCreateSchema(Schema):
 
 class SaleCreateSchema(Schema):
     bank = fields.String(required=True, validate=_CODE)
-    buyer = fields.Integer(required=True, strict=True)
+    buyer = fields.Integer(required=True, strict=True, validate=_ID)
     lines = fields.List(
         fields.Nested(SaleLineCreateSchema),
         required=True,

@@ -32,6 +32,9 @@ class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 
+#: The largest primary key: ids are 32-bit integers on PostgreSQL.
+MAX_ID = 2**31 - 1
+
 #: What services accept: a plain session, or Flask-SQLAlchemy's scoped ``db.session``.
 SessionLike = Session | scoped_session[Any]
 

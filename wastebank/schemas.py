@@ -16,6 +16,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from wastebank.extensions import MAX_ID
 from wastebank.models import (
     BANK_KINDS,
     DEPOSIT_MODES,
@@ -30,6 +31,9 @@ from wastebank.models import (
 _CODE = validate.Regexp(
     r"^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$", error="1-16 letters, digits, - or _."
 )
+#: A record id in a request body: primary keys are 32-bit integers on PostgreSQL, and a
+#: larger number would reach the database driver and fail there (a 500, not a 422).
+_ID = validate.Range(min=1, max=MAX_ID, error="Not a valid id.")
 
 
 class StrippedSchema(Schema):
@@ -285,7 +289,9 @@ class IdempotencyHeaderSchema(Schema):
         required=True,
         data_key="Idempotency-Key",
         validate=validate.Regexp(
-            r"^[\x21-\x7e]{1,80}$", error="1-80 visible ASCII characters."
+            # \Z, not $: "$" also matches before a trailing newline.
+            r"^[\x21-\x7e]{1,80}\Z",
+            error="1-80 visible ASCII characters.",
         ),
     )
 
@@ -302,7 +308,7 @@ class DepositLineCreateSchema(Schema):
 
 
 class DepositCreateSchema(Schema):
-    member = fields.Integer(load_default=None, strict=True)
+    member = fields.Integer(load_default=None, strict=True, validate=_ID)
     card = fields.String(load_default=None, validate=validate.Length(max=64))
     mode = fields.String(load_default="save", validate=validate.OneOf(DEPOSIT_MODES))
     lines = fields.List(
@@ -351,7 +357,7 @@ class ReasonSchema(Schema):
 
 
 class WithdrawalCreateSchema(Schema):
-    member = fields.Integer(required=True, strict=True)
+    member = fields.Integer(required=True, strict=True, validate=_ID)
     amount_rp = fields.Integer(
         required=True, strict=True, validate=validate.Range(min=1, max=10**12)
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -507,3 +508,23 @@ def test_banks_listing_is_scoped_and_creation_is_admin_only(
         ).status_code
         == 404
     )
+
+
+@pytest.mark.parametrize("id_", [2**31, 2**63, 10**30])
+def test_an_id_beyond_any_table_in_a_url_is_404_not_500(
+    client: FlaskClient, db: Session, world: World, id_: int
+) -> None:
+    # Every GET route with an id, pages and API: the number never reaches the
+    # database driver (SQLite cannot bind 2**63; PostgreSQL ids are 32-bit).
+    headers = factories.auth_headers(db, world.users["admin"])
+    rules = [
+        r.rule
+        for r in client.application.url_map.iter_rules()
+        if "<int:" in r.rule and "GET" in (r.methods or ())
+    ]
+    assert len(rules) > 10
+    for rule in rules:
+        url = re.sub(r"<int:\w+>", str(id_), rule)
+        url = re.sub(r"<(?:string:)?\w+>", "BSU1", url)
+        response = client.get(url, headers=headers)
+        assert response.status_code == 404, (url, response.status_code)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import threading
 import uuid
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
@@ -372,3 +374,271 @@ def test_a_member_named_like_a_formula_stays_text_in_the_register(
     hits = [cell for cell in _cells(response.data) if cell.value == HOSTILE]
     assert hits and all(cell.data_type == "s" for cell in hits)
     assert not [cell for cell in _cells(response.data) if cell.data_type == "f"]
+
+
+# -- refused input: a clear 4xx envelope, nothing written ----------------------------------
+def _sale(
+    client: FlaskClient, headers: dict[str, str], buyer: int, *lines: dict[str, Any]
+) -> Any:
+    return client.post(
+        "/api/v1/sales",
+        json={"bank": "BSU1", "buyer": buyer, "lines": list(lines)},
+        headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+    )
+
+
+@pytest.mark.parametrize(
+    ("owner", "who"),
+    [
+        ("BSU2", "induk_manager"),  # a sibling's buyer, by a manager who reaches both
+        ("BSU2", "unit_manager"),
+        ("MJK1", "admin"),  # another city's buyer
+        (None, "unit_manager"),  # no such buyer
+    ],
+)
+def test_a_sale_to_another_banks_or_a_missing_buyer_is_refused_and_writes_nothing(
+    client: FlaskClient,
+    db: Session,
+    counter_world: World,
+    stocked: dict[str, Any],
+    owner: str | None,
+    who: str,
+) -> None:
+    buyer = 999_999
+    if owner is not None:
+        buyer = _buyer(
+            client,
+            _h(db, counter_world, "admin"),
+            owner,
+            name="Pak Budi",
+            kind="pengepul",
+        )
+    before = _counts(db)
+    response = _sale(
+        client,
+        _h(db, counter_world, who),
+        buyer,
+        {"category": "PET", "quantity": 1, "price_rp": 4000},
+    )
+    assert response.status_code == 422, response.get_json()
+    body = response.get_json()
+    assert body["type"] == "invalid_reference"
+    assert body["errors"] == {"buyer": [body["message"]]}
+    assert _counts(db) == before
+
+
+@pytest.mark.parametrize("buyer", [0, -1, 2**31, 2**63, 10**30])
+def test_a_buyer_id_outside_any_id_range_is_refused_as_a_field(
+    client: FlaskClient,
+    db: Session,
+    counter_world: World,
+    stocked: dict[str, Any],
+    buyer: int,
+) -> None:
+    """Ids the database column cannot hold answer 422, never a driver error (500)."""
+    before = _counts(db)
+    response = _sale(
+        client,
+        stocked["headers"],
+        buyer,
+        {"category": "PET", "quantity": 1, "price_rp": 4000},
+    )
+    assert response.status_code == 422, response.get_json()
+    body = response.get_json()
+    assert body["type"] == "validation_error"
+    assert list(body["errors"]) == ["buyer"]
+    assert _counts(db) == before
+
+
+@pytest.mark.parametrize("to_induk", [False, True], ids=["sale", "shipment"])
+@pytest.mark.parametrize(
+    ("quantity", "type_", "field"),
+    [
+        (0, "validation_error", {"lines": {"0": {"quantity": ...}}}),
+        ("0", "validation_error", {"lines": {"0": {"quantity": ...}}}),
+        (-1, "validation_error", {"lines": {"0": {"quantity": ...}}}),
+        ("-0.001", "validation_error", {"lines": {"0": {"quantity": ...}}}),
+        ("1.2345", "invalid_value", {"lines.0.quantity": ...}),
+        (1.2345, "invalid_value", {"lines.0.quantity": ...}),
+        ("0.0001", "invalid_value", {"lines.0.quantity": ...}),
+    ],
+)
+def test_sale_and_shipment_quantities_are_positive_grams_never_rounded(
+    client: FlaskClient,
+    db: Session,
+    counter_world: World,
+    stocked: dict[str, Any],
+    to_induk: bool,
+    quantity: Any,
+    type_: str,
+    field: dict[str, Any],
+) -> None:
+    """Zero, negative and sub-gram quantities are refused (422) naming the line's field,
+    the same way as on deposits; a weight is never rounded to three places."""
+    headers = stocked["headers"]
+    buyer = (
+        _buyer(client, headers, "BSU1", name="BSI Kota", kind="induk")
+        if to_induk
+        else stocked["buyer"]
+    )
+    before = _counts(db)
+    response = _sale(
+        client,
+        headers,
+        buyer,
+        {"category": "PET", "quantity": quantity, "price_rp": 4000},
+    )
+    assert response.status_code == 422, response.get_json()
+    body = response.get_json()
+    assert body["type"] == type_
+    assert _same_keys(body["errors"], field), body["errors"]
+    assert _counts(db) == before
+
+
+def _same_keys(errors: Any, expected: Any) -> bool:
+    """Whether ``errors`` has exactly the nested keys of ``expected`` (``...``: a leaf)."""
+    if expected is ...:
+        return isinstance(errors, list) and bool(errors)
+    return (
+        isinstance(errors, dict)
+        and errors.keys() == expected.keys()
+        and all(_same_keys(errors[k], v) for k, v in expected.items())
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "field"),
+    [
+        ({"price_rp": 4000, "amount_rp": 4000}, "price_rp"),  # both
+        ({"price_rp": 1500.5}, "price_rp"),
+        ({"price_rp": "1500"}, "price_rp"),
+        ({"price_rp": 1500.0}, "price_rp"),
+        ({"price_rp": True}, "price_rp"),
+        ({"price_rp": -1}, "price_rp"),
+        ({"amount_rp": 1500.5}, "amount_rp"),
+        ({"amount_rp": "1500"}, "amount_rp"),
+        ({"amount_rp": 10**13}, "amount_rp"),
+    ],
+)
+def test_sale_rupiah_must_be_one_whole_number_per_line(
+    client: FlaskClient,
+    db: Session,
+    counter_world: World,
+    stocked: dict[str, Any],
+    line: dict[str, Any],
+    field: str,
+) -> None:
+    before = _counts(db)
+    response = _sale(
+        client,
+        stocked["headers"],
+        stocked["buyer"],
+        {"category": "PET", "quantity": 1, **line},
+    )
+    assert response.status_code == 422, response.get_json()
+    body = response.get_json()
+    assert body["type"] == "validation_error"
+    assert _same_keys(body["errors"], {"lines": {"0": {field: ...}}}), body["errors"]
+    assert _counts(db) == before
+
+
+def _cash_entry(client: FlaskClient, headers: dict[str, str], **extra: Any) -> Any:
+    return client.post(
+        "/api/v1/cash-entries",
+        json={
+            "bank": "BSU1",
+            "category": "transport",
+            "amount_rp": 20_000,
+            "description": "Angkut ke pengepul",
+            **extra,
+        },
+        headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+    )
+
+
+def test_a_cash_entry_dated_in_the_future_is_refused_and_writes_nothing(
+    client: FlaskClient, db: Session, counter_world: World
+) -> None:
+    headers = _h(db, counter_world)
+    tomorrow = dt.datetime.now(ZoneInfo(counter_world.unit.timezone)).date()
+    tomorrow += dt.timedelta(days=1)
+    before = _counts(db)
+    for day in (tomorrow, dt.date(2999, 1, 1)):
+        response = _cash_entry(client, headers, occurred_on=day.isoformat())
+        assert response.status_code == 422, response.get_json()
+        body = response.get_json()
+        assert body["type"] == "invalid_value"
+        assert body["errors"] == {"occurred_on": [body["message"]]}
+    assert _counts(db) == before
+
+
+@pytest.mark.parametrize(
+    "occurred_on", ["2026-13-01", "2026-02-30", "01-12-2026", "kemarin", 20260101]
+)
+def test_a_cash_entry_with_a_malformed_date_is_refused_and_writes_nothing(
+    client: FlaskClient, db: Session, counter_world: World, occurred_on: Any
+) -> None:
+    headers = _h(db, counter_world)
+    before = _counts(db)
+    response = _cash_entry(client, headers, occurred_on=occurred_on)
+    assert response.status_code == 422, response.get_json()
+    body = response.get_json()
+    assert body["type"] == "validation_error"
+    assert list(body["errors"]) == ["occurred_on"]
+    assert _counts(db) == before
+
+
+@pytest.mark.parametrize("extra", [{}, {"occurred_on": None}, {"occurred_on": ""}])
+def test_a_cash_entry_without_a_date_is_booked_now(
+    client: FlaskClient, db: Session, counter_world: World, extra: dict[str, Any]
+) -> None:
+    """``occurred_on`` is optional: left out (or blank) the entry is dated now."""
+    headers = _h(db, counter_world)
+    before = _counts(db)
+    start = dt.datetime.now(dt.UTC)
+    response = _cash_entry(client, headers, **extra)
+    assert response.status_code == 201, response.get_json()
+    at = dt.datetime.fromisoformat(response.get_json()["occurred_at"])
+    assert start - dt.timedelta(seconds=1) <= at <= dt.datetime.now(dt.UTC)
+    assert _counts(db)[-1] == before[-1] + 1
+
+
+def test_a_cash_entry_dated_yesterday_is_booked_at_local_noon(
+    client: FlaskClient, db: Session, counter_world: World
+) -> None:
+    zone = ZoneInfo(counter_world.unit.timezone)
+    yesterday = dt.datetime.now(zone).date() - dt.timedelta(days=1)
+    response = _cash_entry(
+        client, _h(db, counter_world), occurred_on=yesterday.isoformat()
+    )
+    assert response.status_code == 201, response.get_json()
+    at = dt.datetime.fromisoformat(response.get_json()["occurred_at"])
+    assert at == dt.datetime.combine(yesterday, dt.time(12), zone)
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["", " ", "k" * 81, "k" * 300, "kunci-é", "ключ", "a b", "abc\x01", "abc\t"],
+)
+def test_a_sale_with_a_malformed_idempotency_key_is_refused_and_writes_nothing(
+    client: FlaskClient,
+    db: Session,
+    counter_world: World,
+    stocked: dict[str, Any],
+    key: str,
+) -> None:
+    before = _counts(db)
+    response = client.post(
+        "/api/v1/sales",
+        json={
+            "bank": "BSU1",
+            "buyer": stocked["buyer"],
+            "lines": [{"category": "PET", "quantity": 1, "price_rp": 4000}],
+        },
+        headers={**stocked["headers"], "Idempotency-Key": key},
+    )
+    assert response.status_code == 422, response.get_json()
+    body = response.get_json()
+    assert body["type"] == "validation_error"
+    assert list(body["errors"]) == ["Idempotency-Key"]
+    assert _counts(db) == before

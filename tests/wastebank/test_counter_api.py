@@ -668,3 +668,108 @@ def test_openapi_documents_the_counter(client: FlaskClient) -> None:
         for p in deposit["parameters"]
     )
     assert "/api/v1/withdrawals/{withdrawal_id}/pay" in paths
+
+
+# -- refused input: a clear 4xx envelope, nothing written ----------------------------------
+def _same_keys(errors: Any, expected: Any) -> bool:
+    """Whether ``errors`` has exactly the nested keys of ``expected`` (``...``: a leaf)."""
+    if expected is ...:
+        return isinstance(errors, list) and bool(errors)
+    return (
+        isinstance(errors, dict)
+        and errors.keys() == expected.keys()
+        and all(_same_keys(errors[k], v) for k, v in expected.items())
+    )
+
+
+@pytest.mark.parametrize(
+    ("quantity", "type_", "field"),
+    [
+        (0, "validation_error", {"lines": {"1": {"quantity": ...}}}),
+        ("0.000", "validation_error", {"lines": {"1": {"quantity": ...}}}),
+        (-1, "validation_error", {"lines": {"1": {"quantity": ...}}}),
+        ("-0.001", "validation_error", {"lines": {"1": {"quantity": ...}}}),
+        ("1.2345", "invalid_value", {"lines.1.quantity": ...}),
+        (1.2345, "invalid_value", {"lines.1.quantity": ...}),
+        ("0.0001", "invalid_value", {"lines.1.quantity": ...}),
+    ],
+)
+def test_deposit_quantities_are_positive_grams_never_rounded(
+    client: FlaskClient,
+    db: Session,
+    counter_world: World,
+    quantity: Any,
+    type_: str,
+    field: dict[str, Any],
+) -> None:
+    """As on sales and shipments: refused (422) naming the line's field, never rounded.
+
+    Zero and negative fail the schema; more than three decimals fail the service (the
+    schema must not round), whose field is the dotted path of the same line.
+    """
+    response = _deposit(
+        client,
+        _h(db, counter_world),
+        counter_world.members["BSU1"].id,
+        [{"category": "PET", "quantity": 1}, {"category": "PET", "quantity": quantity}],
+    )
+    assert response.status_code == 422, response.get_json()
+    body = response.get_json()
+    assert body["type"] == type_
+    assert _same_keys(body["errors"], field), body["errors"]
+    assert _counts(db) == (0, 0, 0)
+
+
+@pytest.mark.parametrize("member", [0, -1, 2**31, 2**63, 10**30])
+def test_a_member_id_outside_any_id_range_is_refused_as_a_field(
+    client: FlaskClient, db: Session, counter_world: World, member: int
+) -> None:
+    """Ids the database column cannot hold answer 422, never a driver error (500)."""
+    response = _deposit(
+        client, _h(db, counter_world), member, [{"category": "PET", "quantity": 1}]
+    )
+    assert response.status_code == 422, response.get_json()
+    body = response.get_json()
+    assert body["type"] == "validation_error"
+    assert list(body["errors"]) == ["member"]
+    assert _counts(db) == (0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["", " ", "k" * 81, "k" * 300, "kunci-é", "ключ", "a b", "abc\x01", "abc\t"],
+)
+def test_a_deposit_with_a_malformed_idempotency_key_is_refused_and_writes_nothing(
+    client: FlaskClient, db: Session, counter_world: World, key: str
+) -> None:
+    response = _deposit(
+        client,
+        {**_h(db, counter_world), "Idempotency-Key": key},
+        counter_world.members["BSU1"].id,
+        [{"category": "PET", "quantity": 1}],
+    )
+    assert response.status_code == 422, response.get_json()
+    body = response.get_json()
+    assert body["type"] == "validation_error"
+    assert list(body["errors"]) == ["Idempotency-Key"]
+    assert _counts(db) == (0, 0, 0)
+
+
+def test_an_idempotency_key_ending_in_a_newline_is_refused(
+    client: FlaskClient, db: Session, counter_world: World
+) -> None:
+    """A raw header value (the test client refuses to send one) is checked whole."""
+    headers = _h(db, counter_world)
+    del headers["Idempotency-Key"]
+    response = client.post(
+        "/api/v1/deposits",
+        json={
+            "member": counter_world.members["BSU1"].id,
+            "lines": [{"category": "PET", "quantity": 1}],
+        },
+        headers=headers,
+        environ_base={"HTTP_IDEMPOTENCY_KEY": "key-1\n"},
+    )
+    assert response.status_code == 422, response.get_json()
+    assert list(response.get_json()["errors"]) == ["Idempotency-Key"]
+    assert _counts(db) == (0, 0, 0)

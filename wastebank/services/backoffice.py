@@ -672,10 +672,20 @@ def record_cash_entry(
 ) -> tuple[CashEntry, bool]:
     """Write an expense (``out``) or other income (``in``) into a bank's cash book.
 
+    :param occurred_at: when it happened, for an entry of an earlier day; default now.
     :returns: the entry and whether it is a replay.
+    :raises InvalidValue: the category does not fit the direction, the amount is not
+        positive, or ``occurred_at`` lies in the future (field ``occurred_on``).
     """
     require(actor, Action.CASH_WRITE)
     bank = _bank(session, actor, bank_code)
+    now = utcnow()
+    if occurred_at is not None and occurred_at > now:
+        # The cash book records what happened; a future date would sit in every
+        # balance from today on before any money moved.
+        raise InvalidValue(
+            "A cash-book entry cannot be dated in the future.", field="occurred_on"
+        )
     allowed = EXPENSE_CATEGORIES if direction == "out" else INCOME_CATEGORIES
     if direction not in ("in", "out") or category not in allowed:
         raise InvalidValue(
@@ -698,7 +708,7 @@ def record_cash_entry(
         category=category,
         amount_rp=amount_rp,
         description=description.strip(),
-        occurred_at=occurred_at or utcnow(),
+        occurred_at=occurred_at or now,
         created_by_id=actor.user_id,
         idempotency_key=idempotency_key,
         request_hash=request_hash,
