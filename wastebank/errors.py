@@ -117,6 +117,8 @@ def _html_message(status: int, type_: str, message: str) -> str:
         ),
         410: _("This member card was replaced by a new one and no longer works."),
     }
+    if type_ == "validation_error":
+        return _("Some of what you sent cannot be used. Please check it and try again.")
     if type_ == "csrf_error":
         return _("The form had expired. Please reload the page and submit it again.")
     return known.get(status, message)
@@ -216,8 +218,61 @@ def handle_http_exception(error: HTTPException) -> Any:
     return _respond(status, type_, message, errors, headers)
 
 
+#: C0 control characters other than tab, newline and carriage return, and DEL.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: Endpoints that read their raw body themselves and keep what they refuse.
+RAW_BODY_ENDPOINTS = frozenset({"telemetry_api.record_http_reading"})
+
+
+def _control_character_path(value: Any, path: str) -> str | None:
+    """The path of the first text (key or value) with a control character."""
+    if isinstance(value, str):
+        return path if _CONTROL.search(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{path}.{key}" if path else str(key)
+            if _CONTROL.search(str(key)):
+                return inner
+            found = _control_character_path(item, inner)
+            if found:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _control_character_path(
+                item, f"{path}.{index}" if path else str(index)
+            )
+            if found:
+                return found
+    return None
+
+
+def refuse_control_characters() -> None:
+    """Refuse text input carrying NUL or other control characters (422).
+
+    PostgreSQL cannot store NUL in text (the insert fails: a 500), SQLite stores it,
+    and openpyxl refuses every such character when a book is exported later; none
+    belongs in a name, note or code. Query strings, form fields and JSON bodies are
+    checked once here, before any view runs, so no schema can forget it.
+    """
+    if request.endpoint in RAW_BODY_ENDPOINTS:
+        return
+    sources: list[Any] = [
+        {k: v[0] if len(v) == 1 else v for k, v in multi.lists()}
+        for multi in (request.args, request.form)
+    ]
+    if request.is_json:
+        sources.append(request.get_json(silent=True))
+    for data in sources:
+        path = _control_character_path(data, "")
+        if path is not None:
+            raise ValidationError(
+                {path: [_("Text may not contain control characters (such as NUL).")]}
+            )
+
+
 def register_error_handlers(app: Flask) -> None:
     """Install the handlers on ``app``."""
+    app.before_request(refuse_control_characters)
     for family in _FAMILIES:
         app.register_error_handler(family, handle_domain_error)
     app.register_error_handler(ValidationError, handle_validation_error)

@@ -528,3 +528,56 @@ def test_an_id_beyond_any_table_in_a_url_is_404_not_500(
         url = re.sub(r"<(?:string:)?\w+>", "BSU1", url)
         response = client.get(url, headers=headers)
         assert response.status_code == 404, (url, response.status_code)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"bank": "BSU1", "name": "Ibu\u0000Ani"}, "name"),  # PostgreSQL: a 500 before
+        ({"bank": "BSU1", "name": "Ibu Ani", "address": "Jl.\u0001"}, "address"),
+        ({"bank": "BSU1", "name": "Ibu Ani\u007f"}, "name"),
+    ],
+)
+def test_text_with_control_characters_is_refused_and_nothing_is_written(
+    client: FlaskClient, db: Session, world: World, body: dict[str, str], field: str
+) -> None:
+    headers = factories.auth_headers(db, world.users["unit_manager"])
+    before = db.scalar(sa.select(sa.func.count()).select_from(Member))
+    response = client.post("/api/v1/members", json=body, headers=headers)
+    assert response.status_code == 422, response.get_json()
+    answer = response.get_json()
+    assert answer["type"] == "validation_error"
+    assert "karakter kontrol" in answer["errors"][field][0]
+    db.expire_all()
+    assert db.scalar(sa.select(sa.func.count()).select_from(Member)) == before
+    # Tabs and line breaks are text, not control characters here.
+    fine = client.post(
+        "/api/v1/members",
+        json={"bank": "BSU1", "name": "Ibu Ani", "address": "Jl. Baru\r\nRT 2\t"},
+        headers=headers,
+    )
+    assert fine.status_code == 201, fine.get_json()
+
+
+def test_control_characters_are_found_in_nested_bodies_and_query_strings(
+    client: FlaskClient, db: Session, world: World
+) -> None:
+    headers = factories.auth_headers(db, world.users["cashier"])
+    deposit = client.post(
+        "/api/v1/deposits",
+        json={"member": 1, "lines": [{"category": "PET\u0000", "weight_kg": "1"}]},
+        headers={**headers, "Idempotency-Key": "nul-1"},
+    )
+    assert deposit.status_code == 422
+    assert "lines.0.category" in deposit.get_json()["errors"]
+    search = client.get("/api/v1/members?bank=BSU1&q=a%00b", headers=headers)
+    assert search.status_code == 422
+    assert "q" in search.get_json()["errors"]
+
+
+def test_a_page_sent_a_control_character_answers_in_indonesian(
+    client: FlaskClient,
+) -> None:
+    page = client.get("/login?next=%00")
+    assert page.status_code == 422
+    assert "Sebagian isian tidak dapat digunakan" in page.get_data(as_text=True)
