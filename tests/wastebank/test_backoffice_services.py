@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -418,6 +419,40 @@ def test_cash_book_runs_a_balance_and_pnl_uses_average_cost(
         db, manager, "BSU1", start=today + dt.timedelta(days=1)
     )
     assert (later.opening_rp, later.lines, later.closing_rp) == (5_000, [], 5_000)
+    from_today = backoffice.cash_book(db, manager, "BSU1", start=today)
+    assert (from_today.opening_rp, from_today.lines) == (0, book.lines)
+
+    # A grant booked three days ago: before a period that starts two days ago it is
+    # the whole opening balance (summed by the database, not read line by line).
+    three_days_ago = dt.datetime.combine(
+        today - dt.timedelta(days=3),
+        dt.time(12),
+        ZoneInfo(counter_world.unit.timezone),
+    )
+    backoffice.record_cash_entry(
+        db,
+        manager,
+        bank_code="BSU1",
+        direction="in",
+        category="grant",
+        amount_rp=2_500,
+        description="Hibah kelurahan",
+        occurred_at=three_days_ago,
+        idempotency_key="e2",
+        request_hash="e2",
+    )
+    recent = backoffice.cash_book(
+        db, manager, "BSU1", start=today - dt.timedelta(days=2)
+    )
+    assert recent.opening_rp == 2_500
+    assert [line.balance_rp for line in recent.lines] == [
+        -8_500,
+        -27_500,
+        12_500,
+        7_500,
+    ]
+    whole = backoffice.cash_book(db, manager, "BSU1")
+    assert whole.opening_rp == 0 and whole.closing_rp == recent.closing_rp == 7_500
 
 
 def test_the_demo_has_sales_a_shipment_and_expenses(db: Session) -> None:

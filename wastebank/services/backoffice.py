@@ -755,15 +755,70 @@ class CashBook:
         return self.opening_rp + self.in_rp - self.out_rp
 
 
+def _cash_entries_where(
+    bank: Bank, start: dt.datetime | None, end: dt.datetime | None
+) -> tuple[Any, ...]:
+    return (CashEntry.bank_id == bank.id, _between(CashEntry.occurred_at, start, end))
+
+
+def _payouts_where(
+    bank: Bank, start: dt.datetime | None, end: dt.datetime | None
+) -> tuple[Any, ...]:
+    # Payouts to members: what was handed over (the fee stays in the bank).
+    return (
+        Withdrawal.bank_id == bank.id,
+        Withdrawal.status == "paid",
+        Withdrawal.amount_rp > Withdrawal.fee_rp,
+        _between(Withdrawal.paid_at, start, end),
+    )
+
+
+def _cash_deposits_where(
+    bank: Bank, start: dt.datetime | None, end: dt.datetime | None
+) -> tuple[Any, ...]:
+    # Deposits paid in cash on the spot (a reversed one was a mistake, as at the counter).
+    return (
+        Deposit.bank_id == bank.id,
+        Deposit.mode == "cash",
+        Deposit.reversed_at.is_(None),
+        Deposit.total_rp > 0,
+        _between(Deposit.occurred_at, start, end),
+    )
+
+
+def _cash_before(session: SessionLike, bank: Bank, before: dt.datetime) -> int:
+    """The cash balance from every movement before ``before``, summed in SQL."""
+    signed = sa.case(
+        (CashEntry.direction == "in", CashEntry.amount_rp), else_=-CashEntry.amount_rp
+    )
+    entries = session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(signed), 0)).where(
+            *_cash_entries_where(bank, None, before)
+        )
+    )
+    payouts = session.scalar(
+        sa.select(
+            sa.func.coalesce(sa.func.sum(Withdrawal.amount_rp - Withdrawal.fee_rp), 0)
+        ).where(*_payouts_where(bank, None, before))
+    )
+    deposits = session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Deposit.total_rp), 0)).where(
+            *_cash_deposits_where(bank, None, before)
+        )
+    )
+    return int(entries or 0) - int(payouts or 0) - int(deposits or 0)
+
+
 def _cash_items(
-    session: SessionLike, bank: Bank, end: dt.datetime | None
+    session: SessionLike,
+    bank: Bank,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
 ) -> list[CashLine]:
-    """Every cash movement of a bank before ``end``, unordered, without balances."""
+    """The cash movements of a bank in ``[start, end)``, unordered, without balances."""
     items: list[CashLine] = []
     for entry in session.scalars(
-        sa.select(CashEntry).where(
-            CashEntry.bank_id == bank.id, _between(CashEntry.occurred_at, None, end)
-        )
+        sa.select(CashEntry).where(*_cash_entries_where(bank, start, end))
     ):
         items.append(
             CashLine(
@@ -775,38 +830,25 @@ def _cash_items(
                 reference=f"K{entry.id}",
             )
         )
-    # Payouts to members: what was handed over (the fee stays in the bank).
     for withdrawal in session.scalars(
         sa.select(Withdrawal)
-        .where(
-            Withdrawal.bank_id == bank.id,
-            Withdrawal.status == "paid",
-            _between(Withdrawal.paid_at, None, end),
-        )
+        .where(*_payouts_where(bank, start, end))
         .options(selectinload(Withdrawal.member))
     ):
         assert withdrawal.paid_at is not None  # noqa: S101 - paid implies paid_at
-        if withdrawal.net_rp > 0:
-            items.append(
-                CashLine(
-                    at=withdrawal.paid_at,
-                    category="payout",
-                    description=f"Penarikan {withdrawal.member.name}",
-                    in_rp=0,
-                    out_rp=withdrawal.net_rp,
-                    reference=withdrawal.receipt_no,
-                )
+        items.append(
+            CashLine(
+                at=withdrawal.paid_at,
+                category="payout",
+                description=f"Penarikan {withdrawal.member.name}",
+                in_rp=0,
+                out_rp=withdrawal.net_rp,
+                reference=withdrawal.receipt_no,
             )
-    # Deposits paid in cash on the spot (a reversed one was a mistake, as at the counter).
+        )
     for deposit in session.scalars(
         sa.select(Deposit)
-        .where(
-            Deposit.bank_id == bank.id,
-            Deposit.mode == "cash",
-            Deposit.reversed_at.is_(None),
-            Deposit.total_rp > 0,
-            _between(Deposit.occurred_at, None, end),
-        )
+        .where(*_cash_deposits_where(bank, start, end))
         .options(selectinload(Deposit.member))
     ):
         items.append(
@@ -832,15 +874,17 @@ def cash_book(
 ) -> CashBook:
     """The buku kas of ``[start, end]`` (local days): sales, expenses, payouts to members.
 
-    The opening balance is everything before ``start``; each line carries the balance
-    after it.
+    The opening balance is everything before ``start`` (summed by the database: a
+    book of one month in the fifth year loads that month, not five years); each line
+    carries the balance after it.
     """
     require(actor, Action.BOOKS_READ)
     bank = _bank(session, actor, bank_code)
     since, until = period_bounds(bank.timezone, start, end)
-    items = sorted(_cash_items(session, bank, until), key=lambda i: (i.at, i.reference))
-    opening = sum(i.in_rp - i.out_rp for i in items if since and i.at < since)
-    in_period = [i for i in items if not since or i.at >= since]
+    opening = 0 if since is None else _cash_before(session, bank, since)
+    in_period = sorted(
+        _cash_items(session, bank, since, until), key=lambda i: (i.at, i.reference)
+    )
     balances = ledger.running_balances(opening, [i.in_rp - i.out_rp for i in in_period])
     lines = [
         CashLine(
