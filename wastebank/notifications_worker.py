@@ -245,3 +245,20 @@ def send(once: bool, interval: float, batch: int, timeout_s: float) -> None:
             if report.claimed < batch:
                 stop.wait(interval)
     click.echo(json.dumps(total.__dict__))
+
+
+@notifications_cli.command("purge")
+@click.option(
+    "--older-than-days",
+    "days",
+    type=click.IntRange(min=30),
+    default=365,
+    show_default=True,
+    help="Delete finished messages (sent, failed, skipped) created before this.",
+)
+def purge(days: int) -> None:
+    """Delete old finished messages: they hold members' phone numbers and texts."""
+    before = utcnow() - dt.timedelta(days=days)
+    deleted = service.purge_finished(db.session, before=before)
+    db.session.commit()
+    click.echo(json.dumps({"deleted": deleted, "before": before.isoformat()}))

@@ -383,3 +383,36 @@ def test_a_gateway_name_that_does_not_resolve_is_retried(
     waiting = _reload(db, notification)
     assert waiting.status == "pending"
     assert waiting.last_error is not None and waiting.last_error.startswith("DNS")
+
+
+def test_purge_deletes_old_finished_messages_and_never_pending_ones(
+    runner: FlaskCliRunner, db: Session, counter_world: World, gateway: Gateway
+) -> None:
+    first = _setup(db, counter_world, gateway.url)
+    others = [_deposit(db, counter_world) for _ in range(3)]
+    rows = [first] + [
+        db.scalars(
+            sa.select(Notification).where(Notification.deposit_id == deposit_id)
+        ).one()
+        for deposit_id in others
+    ]
+    long_ago = utcnow() - dt.timedelta(days=400)
+    for row, status, created in zip(
+        rows,
+        ["sent", "failed", "pending", "sent"],
+        [long_ago, long_ago, long_ago, utcnow() - dt.timedelta(days=10)],
+        strict=True,
+    ):
+        row.status, row.created_at = status, created
+    db.commit()
+    ids = [row.id for row in rows]
+
+    too_soon = runner.invoke(args=["notifications", "purge", "--older-than-days", "7"])
+    assert too_soon.exit_code == 2  # a week is not a retention period
+
+    result = runner.invoke(args=["notifications", "purge"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["deleted"] == 2
+    db.expire_all()
+    left = set(db.scalars(sa.select(Notification.id)))
+    assert left == {ids[2], ids[3]}  # the pending one and the recent one

@@ -424,6 +424,24 @@ class AttemptResult:
     permanent: bool = False
 
 
+def purge_finished(session: SessionLike, *, before: dt.datetime) -> int:
+    """Delete the messages finished (sent, failed, skipped) before ``before``.
+
+    They hold members' phone numbers and the text of their transactions; the deposit
+    or payout itself stays in the books, so an old message only says that it was
+    sent. Pending messages are never touched.
+
+    :returns: how many were deleted.
+    """
+    result = session.execute(
+        sa.delete(Notification)
+        .where(Notification.status != "pending", Notification.created_at < before)
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def claim_due(
     session: SessionLike, *, now: dt.datetime, batch: int, lease_s: int
 ) -> list[OutgoingMessage]:
