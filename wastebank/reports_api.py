@@ -12,6 +12,7 @@ Thin adapters over :mod:`wastebank.services.diversion`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response
@@ -128,6 +129,38 @@ class WasteProfile(MethodView):
         return profile
 
 
+# -- the list and record bodies the TPA and treatment views share ---------------------------------
+# Decorators and docstrings stay on each view: they are the API's documentation and
+# differ between the two in every line.
+def _list_page(
+    list_entries: Callable[..., tuple[list[Any], int]],
+    args: dict[str, Any],
+    pagination_parameters: Any,
+) -> list[Any]:
+    """One page of a city's entries by ``list_entries``; the total goes to X-Pagination."""
+    items, total = list_entries(
+        db.session,
+        api_actor(),
+        city_code=args["city"],
+        date_from=args["from_"],
+        date_to=args["to"],
+        page=pagination_parameters.page,
+        page_size=pagination_parameters.page_size,
+    )
+    pagination_parameters.item_count = total
+    return items
+
+
+def _record(
+    record_entry: Callable[..., tuple[Any, bool]], args: dict[str, Any]
+) -> tuple[Any, int, dict[str, str]]:
+    """Record an entry by ``record_entry`` and commit; 201, marked when a replay."""
+    city_code = args.pop("city")
+    entry, replayed = record_entry(db.session, api_actor(), city_code=city_code, **args)
+    db.session.commit()
+    return created(entry, replayed)
+
+
 # -- TPA deliveries ------------------------------------------------------------------------------
 @bp.route("/tpa-deliveries")
 class TpaDeliveries(MethodView):
@@ -136,29 +169,14 @@ class TpaDeliveries(MethodView):
     @bp.paginate(page_size=50, max_page_size=1000)
     def get(self, args: dict[str, Any], pagination_parameters: Any) -> Any:
         """A city's deliveries to the TPA, newest first; total in X-Pagination."""
-        items, total = services.list_tpa_deliveries(
-            db.session,
-            api_actor(),
-            city_code=args["city"],
-            date_from=args["from_"],
-            date_to=args["to"],
-            page=pagination_parameters.page,
-            page_size=pagination_parameters.page_size,
-        )
-        pagination_parameters.item_count = total
-        return items
+        return _list_page(services.list_tpa_deliveries, args, pagination_parameters)
 
     @bp.arguments(TpaDeliveryCreateSchema)
     @bp.response(201, TpaDeliverySchema)
     @bp.alt_response(409, description="The ticket number was recorded with other data")
     def post(self, args: dict[str, Any]) -> Any:
         """Record a weighbridge ticket; the same ticket again is a replay."""
-        city_code = args.pop("city")
-        delivery, replayed = services.record_tpa_delivery(
-            db.session, api_actor(), city_code=city_code, **args
-        )
-        db.session.commit()
-        return created(delivery, replayed)
+        return _record(services.record_tpa_delivery, args)
 
 
 @bp.route("/tpa-deliveries/<int:delivery_id>")
@@ -183,17 +201,7 @@ class TreatmentInputs(MethodView):
     @bp.paginate(page_size=50, max_page_size=1000)
     def get(self, args: dict[str, Any], pagination_parameters: Any) -> Any:
         """A city's treatment inputs, newest first; total in X-Pagination."""
-        items, total = services.list_treatment_inputs(
-            db.session,
-            api_actor(),
-            city_code=args["city"],
-            date_from=args["from_"],
-            date_to=args["to"],
-            page=pagination_parameters.page,
-            page_size=pagination_parameters.page_size,
-        )
-        pagination_parameters.item_count = total
-        return items
+        return _list_page(services.list_treatment_inputs, args, pagination_parameters)
 
     @bp.arguments(TreatmentInputCreateSchema)
     @bp.response(201, TreatmentInputSchema)
@@ -202,12 +210,7 @@ class TreatmentInputs(MethodView):
     )
     def post(self, args: dict[str, Any]) -> Any:
         """Record waste fed to a treatment; the same input again is a replay."""
-        city_code = args.pop("city")
-        item, replayed = services.record_treatment_input(
-            db.session, api_actor(), city_code=city_code, **args
-        )
-        db.session.commit()
-        return created(item, replayed)
+        return _record(services.record_treatment_input, args)
 
 
 @bp.route("/treatment-inputs/<int:input_id>")

@@ -322,6 +322,55 @@ def test_treatment_inputs_of_another_city_are_out_of_reach(
     assert _count(db, TreatmentInput) == 1
 
 
+def test_treatment_inputs_are_listed_by_day_newest_first(
+    client: FlaskClient, db: Session, world: World
+) -> None:
+    """Days just outside ``from``..``to`` are left out; ``to`` itself is kept."""
+    headers = _h(db, world)
+    for day in ("2026-11-13", "2026-11-14", "2026-11-15", "2026-11-16"):
+        client.post(
+            "/api/v1/treatment-inputs",
+            json={**COMPOST, "treated_on": day},
+            headers=headers,
+        )
+    listed = client.get(
+        "/api/v1/treatment-inputs",
+        query_string={"city": "AMB", "from": "2026-11-14", "to": "2026-11-15"},
+        headers=headers,
+    )
+    assert [item["treated_on"] for item in listed.get_json()] == [
+        "2026-11-15",
+        "2026-11-14",
+    ]
+    assert '"total": 2' in listed.headers["X-Pagination"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "action"),
+    [
+        ("/api/v1/tpa-deliveries", TICKET, "tpa_delivery.create"),
+        ("/api/v1/treatment-inputs", COMPOST, "treatment_input.create"),
+    ],
+)
+def test_a_replay_is_not_audited_again(
+    client: FlaskClient,
+    db: Session,
+    world: World,
+    path: str,
+    body: dict[str, Any],
+    action: str,
+) -> None:
+    for _ in range(2):
+        assert client.post(path, json=body, headers=_h(db, world)).status_code == 201
+    db.expire_all()
+    created = db.scalar(
+        sa.select(sa.func.count())
+        .select_from(AuditEntry)
+        .where(AuditEntry.action == action)
+    )
+    assert created == 1
+
+
 @pytest.mark.parametrize("path", ["/api/v1/tpa-deliveries", "/api/v1/treatment-inputs"])
 def test_a_period_that_ends_before_it_starts_is_refused(
     client: FlaskClient, db: Session, world: World, path: str

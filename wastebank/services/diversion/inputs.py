@@ -6,9 +6,9 @@ Every service takes the session first and an actor; it flushes, never commits.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -20,9 +20,11 @@ from routing.energy import (
 from wastebank.access import Action, Actor, reaches_city
 from wastebank.exceptions import (
     CityNotFound,
+    Conflict,
     DuplicateTicket,
     DuplicateTreatmentInput,
     InvalidValue,
+    NotFound,
     TpaDeliveryNotFound,
     TreatmentInputNotFound,
 )
@@ -167,6 +169,123 @@ def update_waste_profile(
     return profile
 
 
+# -- TPA deliveries and treatment inputs -----------------------------------------------------
+# Both are a city's DLH entries with the same lifecycle: recorded once under a natural
+# key (the same entry sent again is a replay), read and listed only within the actor's
+# cities, deleted with an audit entry. The helpers below hold that lifecycle; the public
+# services keep what differs: validation, the natural key, the messages, the period.
+_Entry = TypeVar("_Entry", TpaDelivery, TreatmentInput)
+
+
+def _insert_once(
+    session: SessionLike,
+    model: type[Any],
+    values: Mapping[str, Any],
+    natural_key: tuple[sa.ColumnElement[bool], ...],
+) -> Any | None:
+    """Insert a row unless its natural key exists; the new row, or None.
+
+    A replay raced by a concurrent one is skipped by the conflict clause.
+    """
+    if session.scalar(sa.select(model.id).where(*natural_key)) is not None:
+        return None
+    table = model.__table__
+    new_id = session.execute(
+        insert_ignoring_conflicts(session, table).values(**values).returning(table.c.id)
+    ).scalar_one_or_none()
+    return None if new_id is None else session.get(model, new_id)
+
+
+def _record_once(
+    session: SessionLike,
+    actor: Actor,
+    model: type[_Entry],
+    values: Mapping[str, Any],
+    natural_key: tuple[sa.ColumnElement[bool], ...],
+    *,
+    compared: Callable[[_Entry], dict[str, Any]],
+    conflict: Conflict,
+    action: str,
+    snapshot: Callable[[_Entry], dict[str, Any]],
+) -> tuple[_Entry, bool]:
+    """Insert ``values`` as a new entry, or return the stored one under the same key.
+
+    :param compared: the fields that must match for a stored entry to be a replay.
+    :param action: the audit action of a new entry; a replay is not audited again.
+    :returns: the entry and whether it is a replay.
+    :raises Conflict: ``conflict``, when the stored entry differs from the one sent.
+    """
+    sent = model(**values)  # transient: only compared with a stored entry
+    entry = _insert_once(session, model, values, natural_key)
+    if entry is None:
+        stored = session.scalar(sa.select(model).where(*natural_key))
+        if stored is None or compared(stored) != compared(sent):
+            raise conflict
+        return stored, True
+    audit(session, actor, action, entry, after=snapshot(entry))
+    return entry, False
+
+
+def _get_in_reach(
+    session: SessionLike,
+    actor: Actor,
+    model: type[_Entry],
+    entry_id: int,
+    not_found: NotFound,
+) -> _Entry:
+    """The entry with ``entry_id``, if it belongs to a city the actor reaches.
+
+    :raises NotFound: ``not_found``, also for another city's entry (404, as for banks).
+    """
+    require(actor, Action.REPORTS_READ)
+    entry = session.get(model, entry_id)
+    if entry is None or not reaches_city(actor, entry.city_id):
+        raise not_found
+    return entry
+
+
+def _newest_first(
+    session: SessionLike,
+    model: type[_Entry],
+    when: sa.orm.InstrumentedAttribute[Any],
+    city: City,
+    *,
+    since: dt.date | dt.datetime | None,
+    before: dt.date | dt.datetime | None,
+    page: int,
+    page_size: int,
+) -> tuple[list[_Entry], int]:
+    """A page of the city's entries with ``since <= when < before``, newest first.
+
+    :returns: the page and the number of entries on all pages.
+    """
+    query = sa.select(model).where(model.city_id == city.id)
+    if since is not None:
+        query = query.where(when >= since)
+    if before is not None:
+        query = query.where(when < before)
+    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    items = session.scalars(
+        query.order_by(when.desc(), model.id.desc())
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    ).all()
+    return list(items), int(total or 0)
+
+
+def _delete_audited(
+    session: SessionLike,
+    actor: Actor,
+    action: str,
+    entry: _Entry,
+    snapshot: Callable[[_Entry], dict[str, Any]],
+) -> None:
+    """Delete the entry; the audit log keeps its last state."""
+    audit(session, actor, action, entry, before=snapshot(entry))
+    session.delete(entry)
+    session.flush()
+
+
 # -- TPA deliveries ------------------------------------------------------------------------
 def _delivery_fields(delivery: TpaDelivery) -> dict[str, Any]:
     return {
@@ -187,25 +306,6 @@ def _delivery_snapshot(delivery: TpaDelivery) -> dict[str, Any]:
         "delivered_at": fields["delivered_at"].isoformat(),
         "net_weight_kg": str(fields["net_weight_kg"]),
     }
-
-
-def _insert_once(
-    session: SessionLike,
-    model: type[Any],
-    values: Mapping[str, Any],
-    natural_key: tuple[sa.ColumnElement[bool], ...],
-) -> Any | None:
-    """Insert a row unless its natural key exists; the new row, or None.
-
-    A replay raced by a concurrent one is skipped by the conflict clause.
-    """
-    if session.scalar(sa.select(model.id).where(*natural_key)) is not None:
-        return None
-    table = model.__table__
-    new_id = session.execute(
-        insert_ignoring_conflicts(session, table).values(**values).returning(table.c.id)
-    ).scalar_one_or_none()
-    return None if new_id is None else session.get(model, new_id)
 
 
 def record_tpa_delivery(
@@ -256,39 +356,32 @@ def record_tpa_delivery(
         "note": note,
         "entered_by_id": actor.user_id,
     }
-    sent = TpaDelivery(**values)  # transient: only compared with a stored ticket
     same_ticket = (
         TpaDelivery.city_id == city.id,
-        TpaDelivery.ticket_no == sent.ticket_no,
+        TpaDelivery.ticket_no == values["ticket_no"],
     )
-    delivery = _insert_once(session, TpaDelivery, values, same_ticket)
-    if delivery is None:
-        stored = session.scalar(sa.select(TpaDelivery).where(*same_ticket))
-        if stored is None or _delivery_fields(stored) != _delivery_fields(sent):
-            raise DuplicateTicket(
-                f"Ticket {sent.ticket_no} was recorded with other data.",
-                field="ticket_no",
-            )
-        return stored, True
-    audit(
+    return _record_once(
         session,
         actor,
-        "tpa_delivery.create",
-        delivery,
-        after=_delivery_snapshot(delivery),
+        TpaDelivery,
+        values,
+        same_ticket,
+        compared=_delivery_fields,
+        conflict=DuplicateTicket(
+            f"Ticket {values['ticket_no']} was recorded with other data.",
+            field="ticket_no",
+        ),
+        action="tpa_delivery.create",
+        snapshot=_delivery_snapshot,
     )
-    return delivery, False
 
 
 def get_tpa_delivery(
     session: SessionLike, actor: Actor, delivery_id: int
 ) -> TpaDelivery:
     """One delivery of a city the actor reaches."""
-    require(actor, Action.REPORTS_READ)
-    delivery = session.get(TpaDelivery, delivery_id)
-    if delivery is None or not reaches_city(actor, delivery.city_id):
-        raise TpaDeliveryNotFound(f"No TPA delivery with id {delivery_id}.")
-    return delivery
+    not_found = TpaDeliveryNotFound(f"No TPA delivery with id {delivery_id}.")
+    return _get_in_reach(session, actor, TpaDelivery, delivery_id, not_found)
 
 
 def list_tpa_deliveries(
@@ -304,33 +397,23 @@ def list_tpa_deliveries(
     """A city's deliveries, newest first, local dates ``from``..``to`` inclusive."""
     city = _city(session, actor, city_code, Action.REPORTS_READ)
     start, end = period_bounds(city.timezone, date_from, date_to)
-    query = sa.select(TpaDelivery).where(TpaDelivery.city_id == city.id)
-    if start is not None:
-        query = query.where(TpaDelivery.delivered_at >= start)
-    if end is not None:
-        query = query.where(TpaDelivery.delivered_at < end)
-    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    items = session.scalars(
-        query.order_by(TpaDelivery.delivered_at.desc(), TpaDelivery.id.desc())
-        .offset((page - 1) * page_size)
-        .limit(page_size)
-    ).all()
-    return list(items), int(total or 0)
+    return _newest_first(
+        session,
+        TpaDelivery,
+        TpaDelivery.delivered_at,
+        city,
+        since=start,
+        before=end,
+        page=page,
+        page_size=page_size,
+    )
 
 
 def delete_tpa_delivery(session: SessionLike, actor: Actor, delivery_id: int) -> None:
     """Remove a mistaken delivery (admin, DLH of the city); the audit log keeps it."""
     require(actor, Action.WASTE_FLOWS_WRITE)
     delivery = get_tpa_delivery(session, actor, delivery_id)
-    audit(
-        session,
-        actor,
-        "tpa_delivery.delete",
-        delivery,
-        before=_delivery_snapshot(delivery),
-    )
-    session.delete(delivery)
-    session.flush()
+    _delete_audited(session, actor, "tpa_delivery.delete", delivery, _delivery_snapshot)
 
 
 # -- treatment inputs ----------------------------------------------------------------------
@@ -417,37 +500,36 @@ def record_treatment_input(
         "note": note,
         "entered_by_id": actor.user_id,
     }
-    sent = TreatmentInput(**values)
     same_key = (
         TreatmentInput.city_id == city.id,
-        TreatmentInput.facility == sent.facility,
+        TreatmentInput.facility == values["facility"],
         TreatmentInput.treated_on == treated_on,
         TreatmentInput.pathway == pathway,
         TreatmentInput.material == material,
     )
-    item = _insert_once(session, TreatmentInput, values, same_key)
-    if item is None:
-        stored = session.scalar(sa.select(TreatmentInput).where(*same_key))
-        if stored is None or _input_fields(stored) != _input_fields(sent):
-            raise DuplicateTreatmentInput(
-                f"{sent.facility} has a {pathway} input of {material} on {treated_on} "
-                "with other masses; delete it first to correct it.",
-                field="mass_kg",
-            )
-        return stored, True
-    audit(session, actor, "treatment_input.create", item, after=_input_snapshot(item))
-    return item, False
+    return _record_once(
+        session,
+        actor,
+        TreatmentInput,
+        values,
+        same_key,
+        compared=_input_fields,
+        conflict=DuplicateTreatmentInput(
+            f"{values['facility']} has a {pathway} input of {material} on "
+            f"{treated_on} with other masses; delete it first to correct it.",
+            field="mass_kg",
+        ),
+        action="treatment_input.create",
+        snapshot=_input_snapshot,
+    )
 
 
 def get_treatment_input(
     session: SessionLike, actor: Actor, input_id: int
 ) -> TreatmentInput:
     """One treatment input of a city the actor reaches."""
-    require(actor, Action.REPORTS_READ)
-    item = session.get(TreatmentInput, input_id)
-    if item is None or not reaches_city(actor, item.city_id):
-        raise TreatmentInputNotFound(f"No treatment input with id {input_id}.")
-    return item
+    not_found = TreatmentInputNotFound(f"No treatment input with id {input_id}.")
+    return _get_in_reach(session, actor, TreatmentInput, input_id, not_found)
 
 
 def list_treatment_inputs(
@@ -462,25 +544,23 @@ def list_treatment_inputs(
 ) -> tuple[list[TreatmentInput], int]:
     """A city's treatment inputs, newest first, ``from``..``to`` inclusive."""
     city = _city(session, actor, city_code, Action.REPORTS_READ)
-    query = sa.select(TreatmentInput).where(TreatmentInput.city_id == city.id)
     period_bounds(city.timezone, date_from, date_to)  # refuses a reversed period
-    if date_from is not None:
-        query = query.where(TreatmentInput.treated_on >= date_from)
-    if date_to is not None:
-        query = query.where(TreatmentInput.treated_on <= date_to)
-    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    items = session.scalars(
-        query.order_by(TreatmentInput.treated_on.desc(), TreatmentInput.id.desc())
-        .offset((page - 1) * page_size)
-        .limit(page_size)
-    ).all()
-    return list(items), int(total or 0)
+    # ``treated_on`` is a local date already: the period ends before the day after.
+    day_after = date_to + dt.timedelta(days=1) if date_to is not None else None
+    return _newest_first(
+        session,
+        TreatmentInput,
+        TreatmentInput.treated_on,
+        city,
+        since=date_from,
+        before=day_after,
+        page=page,
+        page_size=page_size,
+    )
 
 
 def delete_treatment_input(session: SessionLike, actor: Actor, input_id: int) -> None:
     """Remove a mistaken treatment input (admin, DLH of the city)."""
     require(actor, Action.WASTE_FLOWS_WRITE)
     item = get_treatment_input(session, actor, input_id)
-    audit(session, actor, "treatment_input.delete", item, before=_input_snapshot(item))
-    session.delete(item)
-    session.flush()
+    _delete_audited(session, actor, "treatment_input.delete", item, _input_snapshot)
