@@ -220,10 +220,9 @@ def get_city_totals(args: dict[str, Any], city_code: str) -> Any:
 )
 def get_book_xlsx(args: dict[str, Any], bank_code: str, book: str) -> Response:
     """A book as XLSX: ``induk-nasabah``, ``penimbangan``, ``penjualan`` or ``kas``."""
-    data, filename = backoffice_xlsx.bank_book(
+    return backoffice_xlsx.bank_book_download(
         db.session, api_actor(), bank_code, book, start=args["from_"], end=args["to"]
     )
-    return backoffice_xlsx.response(data, filename)
 
 
 @bp.route("/cities/<string:city_code>/sipsn")

@@ -33,7 +33,6 @@ from wastebank.exceptions import (
     InsufficientStock,
     InvalidReference,
     InvalidValue,
-    NotFound,
     WasteBankError,
 )
 from wastebank.extensions import db
@@ -102,7 +101,6 @@ def _labels() -> dict[str, Any]:
 
 #: Empty line rows the sale form offers (no script needed to add one).
 SALE_FORM_LINES = 5
-BOOKS = ("induk-nasabah", "penimbangan", "penjualan", "kas")
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -250,7 +248,7 @@ def _render_home(
         buyer_form=buyer_form or {},
         buyer_errors=buyer_errors or [],
         buyer_kinds=BUYER_KINDS if bank.parent_id else BUYER_KINDS[:2],
-        books=BOOKS,
+        books=tuple(backoffice_xlsx.BANK_BOOKS),
         year=_today(bank).year,
     )
     return page, status
@@ -570,36 +568,22 @@ def record_cash_entry(bank_code: str) -> Any:
 def show_book(bank_code: str, book: str) -> Any:
     """One of the bank's books as a printable page, or ``?format=xlsx``."""
     actor = _actor()
-    if book not in BOOKS:
-        raise NotFound(f"No book {book}.")
+    spec = backoffice_xlsx.bank_book(book)
     bank = services.get_bank(db.session, actor, bank_code)
-    start, end = _period(
-        bank.timezone, default="all" if book == "induk-nasabah" else "month"
-    )
+    start, end = _period(bank.timezone, default="all" if spec.all_dates else "month")
     if _wants_xlsx():
-        data, filename = backoffice_xlsx.bank_book(
+        return backoffice_xlsx.bank_book_download(
             db.session, actor, bank.code, book, start=start, end=end
         )
-        return backoffice_xlsx.response(data, filename)
-    context: dict[str, Any] = {"bank": bank, "start": start, "end": end, "book": book}
-    if book == "induk-nasabah":
-        _bank, context["rows"] = backoffice.member_register(
-            db.session, actor, bank.code
-        )
-        context["total_rp"] = sum(row.balance_rp for row in context["rows"])
-    elif book == "penimbangan":
-        context["weighing"] = backoffice.weighing_book(
-            db.session, actor, bank.code, start=start, end=end
-        )
-    elif book == "penjualan":
-        context["sales"] = backoffice.sales_book(
-            db.session, actor, bank.code, start=start, end=end
-        )
-    else:
-        context["cash"] = backoffice.cash_book(
-            db.session, actor, bank.code, start=start, end=end
-        )
-    return render_template(f"backoffice/book_{book.replace('-', '_')}.html", **context)
+    data = spec.read(db.session, actor, bank.code, start=start, end=end)
+    return render_template(
+        f"backoffice/book_{book.replace('-', '_')}.html",
+        bank=bank,
+        start=start,
+        end=end,
+        book=book,
+        **spec.page(data),
+    )
 
 
 @bp.get("/members/<int:member_id>/savings-book")
@@ -609,13 +593,10 @@ def savings_book(member_id: int) -> Any:
     actor = _actor()
     member = services.get_member(db.session, actor, member_id)
     start, end = _period(member.bank.timezone, default="all")
-    if _wants_xlsx():
-        data, filename = backoffice_xlsx.savings_book(
-            db.session, actor, member_id, start, end
-        )
-        return backoffice_xlsx.response(data, filename)
     since, until = backoffice.period_bounds(member.bank.timezone, start, end)
     statement = services.statement(db.session, actor, member_id, start=since, end=until)
+    if _wants_xlsx():
+        return backoffice_xlsx.savings_book_download(statement, start, end)
     return render_template(
         "backoffice/book_tabungan.html",
         member=member,
@@ -650,13 +631,8 @@ def _summary_args(zone: str) -> tuple[int, int | None]:
 
 def _render_summary(result: backoffice.Summary, scope: dict[str, Any]) -> Any:
     if _wants_xlsx():
-        period = (
-            f"{result.year}-{result.month:02d}" if result.month else str(result.year)
-        )
         code = scope.get("bank_code") or scope.get("city_code")
-        return backoffice_xlsx.response(
-            backoffice_xlsx.summary(result), f"rekap-{code}-{period}.xlsx"
-        )
+        return backoffice_xlsx.summary_download(result, str(code))
     return render_template("backoffice/summary.html", summary=result, scope=scope)
 
 
@@ -701,10 +677,7 @@ def sipsn_report(city_code: str) -> Any:
     year, _month = _summary_args(city.timezone)
     city, rows = backoffice.sipsn_report(db.session, actor, city.code, year=year)
     if _wants_xlsx():
-        return backoffice_xlsx.response(
-            backoffice_xlsx.sipsn(city.name, year, rows),
-            f"sipsn-{city.code}-{year}.xlsx",
-        )
+        return backoffice_xlsx.sipsn_download(city.code, city.name, year, rows)
     return render_template(
         "backoffice/sipsn.html",
         city=city,
