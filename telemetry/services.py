@@ -24,7 +24,8 @@ from decimal import Decimal
 from typing import Any, Final
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm.attributes import flag_modified
 
 from telemetry.exceptions import (
     AccessDenied,
@@ -457,7 +458,11 @@ def list_sensors(
         query = query.where(Bin.code == normalise_code(bin))
     total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
     items = session.scalars(
-        query.order_by(Sensor.device_id).offset((page - 1) * page_size).limit(page_size)
+        # Each sensor's bin from the join already made: the listing shows its code.
+        query.options(contains_eager(Sensor.bin))
+        .order_by(Sensor.device_id)
+        .offset((page - 1) * page_size)
+        .limit(page_size)
     ).all()
     return list(items), int(total or 0)
 
@@ -1077,103 +1082,13 @@ def refresh_bin(
 
     Only accepted readings move the level (:func:`telemetry.fill.assess_bin`); the
     alert rules look at the recent readings of each active sensor on the bin.
-    Alerts whose condition has cleared are closed, new ones opened.
+    Alerts whose condition has cleared are closed, new ones opened.  The same
+    computation as :func:`refresh_bins`, for a bin the caller holds already.
 
     :param bin_: the bin.
     :param now: timezone-aware current time (for the silent-sensor rule).
     """
-    now = now or utcnow()
-    table = SensorReading.__table__
-    rows = session.execute(
-        sa.select(*_STATE_COLUMNS)
-        .where(table.c.bin_id == bin_.id)
-        .order_by(table.c.measured_at.desc())
-        .limit(REFRESH_HISTORY)
-    ).all()
-    points = [
-        FillPoint(row.measured_at, fill, QualityFlag(row.quality_flag))
-        for row in rows
-        if (fill := row.fill_pct) is not None
-    ]
-    assessment = assess_bin(points, threshold_pct=bin_.fill_threshold_pct)
-    level = assessment.level
-    bin_.fill_pct = level.fill_pct if level else None
-    bin_.fill_rate_pct_per_day = (
-        assessment.rate.pct_per_day if assessment.rate else None
-    )
-    bin_.fill_rate_reliability = (
-        str(assessment.rate.reliability) if assessment.rate else None
-    )
-    forecast = assessment.forecast
-    bin_.predicted_full_at = forecast.full_at if forecast else None
-    bin_.last_emptied_at = assessment.last_emptied_at or bin_.last_emptied_at
-    bin_.last_reading_at = rows[0].measured_at if rows else None
-
-    verdicts: dict[AlertKind, AlertVerdict] = {}
-    for sensor in bin_.sensors:
-        if not sensor.active:
-            continue
-        recent = [
-            _as_reading(row, sensor.device_id)
-            for row in rows
-            if row.sensor_id == sensor.id
-        ][:ALERT_HISTORY]
-        for verdict in evaluate_alerts(
-            recent,
-            level_pct=bin_.fill_pct,
-            threshold_pct=bin_.fill_threshold_pct,
-            geometry=geometry_of(sensor),
-            report_interval=dt.timedelta(seconds=sensor.report_interval_s),
-            now=now,
-        ):
-            verdicts.setdefault(verdict.kind, verdict)
-    _sync_alerts(session, bin_, verdicts, now)
-    bin_.status = _status(bin_, verdicts)
-    session.flush()
-    session.expire(bin_, ["open_alerts", "alerts"])
-
-
-def _status(bin_: Bin, verdicts: Mapping[AlertKind, AlertVerdict]) -> str:
-    for kind, status in _STATUS_BY_ALERT:
-        if kind in verdicts:
-            return status
-    if bin_.last_reading_at is None:
-        return "unknown"
-    return "ok"
-
-
-def _sync_alerts(
-    session: SessionLike,
-    bin_: Bin,
-    verdicts: Mapping[AlertKind, AlertVerdict],
-    now: dt.datetime,
-) -> None:
-    open_alerts = {
-        alert.kind: alert
-        for alert in session.scalars(
-            sa.select(Alert).where(Alert.bin_id == bin_.id, Alert.closed_at.is_(None))
-        )
-    }
-    for kind, alert in open_alerts.items():
-        if kind not in verdicts:
-            alert.closed_at = now
-    for kind, verdict in verdicts.items():
-        current = open_alerts.get(kind)
-        if current is None:
-            session.add(
-                Alert(
-                    bin_id=bin_.id,
-                    kind=str(kind),
-                    severity=str(verdict.severity),
-                    message=verdict.message[:255],
-                    since=verdict.since,
-                    opened_at=now,
-                )
-            )
-        else:
-            current.message = verdict.message[:255]
-            current.severity = str(verdict.severity)
-            current.since = verdict.since or current.since
+    _refresh_loaded(session, [bin_], now or utcnow())
 
 
 def refresh_bins(
@@ -1181,24 +1096,261 @@ def refresh_bins(
 ) -> int:
     """Refresh the state of several bins (after a batch of readings).
 
+    See :func:`refresh_bin`.  However many bins there are, the batch costs one query
+    for the bins, one for their sensors (per 500 bins: SQLAlchemy's selectin
+    chunks), one for their recent readings, one for their open alerts, and a flush.
+
     :returns: the number of bins refreshed.
     """
     ids = sorted(set(bin_ids))
     if not ids:
         return 0
-    bins = session.scalars(sa.select(Bin).where(Bin.id.in_(ids))).all()
-    for bin_ in bins:
-        refresh_bin(session, bin_, now=now)
-    return len(bins)
+    return _refresh_where(session, Bin.id.in_(ids), now or utcnow())
 
 
 def refresh_all_bins(session: SessionLike, *, now: dt.datetime | None = None) -> int:
     """Refresh every active bin, so silent sensors raise their alert.
 
+    See :func:`refresh_bins` for the cost.
+
     :returns: the number of bins refreshed.
     """
-    ids = session.scalars(sa.select(Bin.id).where(Bin.active)).all()
-    return refresh_bins(session, ids, now=now)
+    return _refresh_where(session, Bin.active, now or utcnow())
+
+
+def _refresh_where(
+    session: SessionLike, condition: sa.ColumnExpressionArgument[bool], now: dt.datetime
+) -> int:
+    bins = session.scalars(
+        sa.select(Bin).where(condition).options(selectinload(Bin.sensors))
+    ).all()
+    _refresh_loaded(session, bins, now)
+    return len(bins)
+
+
+def _refresh_loaded(
+    session: SessionLike, bins: Sequence[Bin], now: dt.datetime
+) -> None:
+    # The readings and alerts are read by id, not by the caller's condition: a bin
+    # deactivated meanwhile by another transaction must not look like one without
+    # readings.
+    ids = [bin_.id for bin_ in bins]
+    if not ids:
+        return
+    readings = _recent_readings(session, ids, REFRESH_HISTORY)
+    alerts = _open_alerts(session, ids)
+    new_alerts: list[dict[str, Any]] = []
+    for bin_ in bins:
+        new_alerts += _derive_state(
+            bin_, readings.get(bin_.id, []), alerts.get(bin_.id, {}), now
+        )
+    if new_alerts:
+        # One executemany; NULL ``since`` rendered rather than omitted, which would
+        # split the batch.  The bins' collections are expired below.
+        session.execute(
+            sa.insert(Alert).execution_options(render_nulls=True), new_alerts
+        )
+    session.flush()
+    for bin_ in bins:
+        session.expire(bin_, ["open_alerts", "alerts"])
+
+
+def _recent_readings(
+    session: SessionLike, bin_ids: Sequence[int], depth: int
+) -> dict[int, list[Any]]:
+    """Each bin's latest ``depth`` readings (the state columns), newest first.
+
+    One query for every bin.  A window over a bin's whole history would rank years of
+    readings, so each bin's cut-off time (the ``depth``-th newest reading, or its
+    oldest when it has fewer) is found first with two index probes, and only the
+    readings since then are ranked.  The cut-offs are materialised: inlined into the
+    join, the probes would run once per reading instead of once per bin.
+    """
+    table = SensorReading.__table__
+    bins = Bin.__table__
+    nth_newest = (
+        sa.select(table.c.measured_at)
+        .where(table.c.bin_id == bins.c.id)
+        .order_by(table.c.measured_at.desc())
+        .offset(depth - 1)
+        .limit(1)
+        .scalar_subquery()
+    )
+    oldest = (
+        sa.select(sa.func.min(table.c.measured_at))
+        .where(table.c.bin_id == bins.c.id)
+        .scalar_subquery()
+    )
+    cutoffs = (
+        sa.select(
+            bins.c.id.label("bin_id"),
+            sa.func.coalesce(nth_newest, oldest).label("cutoff"),
+        )
+        .where(bins.c.id.in_(bin_ids))
+        .cte("refresh_cutoffs")
+        .prefix_with("MATERIALIZED")
+    )
+    ranked = (
+        sa.select(
+            table.c.bin_id.label("refresh_bin_id"),
+            *_STATE_COLUMNS,
+            sa.func.row_number()
+            .over(
+                partition_by=table.c.bin_id,
+                # Readings of two sensors at the same instant: newest row first,
+                # the order a bin's index gives them.
+                order_by=(table.c.measured_at.desc(), table.c.id.desc()),
+            )
+            .label("rank"),
+        )
+        .join_from(cutoffs, table, table.c.bin_id == cutoffs.c.bin_id)
+        .where(table.c.measured_at >= cutoffs.c.cutoff)
+        .subquery()
+    )
+    columns = [
+        # The subquery forgets the column type: SQLite's naive UTC needs it back.
+        sa.type_coerce(ranked.c[column.name], column.type).label(column.name)
+        for column in _STATE_COLUMNS
+    ]
+    rows = session.execute(
+        sa.select(ranked.c.refresh_bin_id, *columns)
+        .where(ranked.c.rank <= depth)
+        .order_by(ranked.c.refresh_bin_id, ranked.c.rank)
+    ).all()
+    readings: dict[int, list[Any]] = {}
+    for row in rows:
+        readings.setdefault(row.refresh_bin_id, []).append(row)
+    return readings
+
+
+def _open_alerts(
+    session: SessionLike, bin_ids: Sequence[int]
+) -> dict[int, dict[str, Alert]]:
+    """The open alerts of each bin by kind, in one query.
+
+    Queried rather than taken from ``Bin.open_alerts``: that read-only collection may
+    have been loaded before alerts changed in this transaction.
+    """
+    alerts: dict[int, dict[str, Alert]] = {}
+    for alert in session.scalars(
+        sa.select(Alert)
+        .where(Alert.bin_id.in_(bin_ids), Alert.closed_at.is_(None))
+        .order_by(Alert.id)
+    ):
+        alerts.setdefault(alert.bin_id, {})[alert.kind] = alert
+    return alerts
+
+
+def _derive_state(
+    bin_: Bin, rows: Sequence[Any], open_alerts: Mapping[str, Alert], now: dt.datetime
+) -> list[dict[str, Any]]:
+    """Set a bin's state from its recent readings (newest first) and open alerts.
+
+    :returns: the alerts to open, as rows for ``INSERT INTO alerts``.
+    """
+    points = [
+        FillPoint(row.measured_at, fill, QualityFlag(row.quality_flag))
+        for row in rows
+        if (fill := row.fill_pct) is not None
+    ]
+    assessment = assess_bin(points, threshold_pct=bin_.fill_threshold_pct)
+    level, rate, forecast = assessment.level, assessment.rate, assessment.forecast
+    fill_pct = level.fill_pct if level else None
+    last_reading_at = rows[0].measured_at if rows else None
+
+    verdicts: dict[AlertKind, AlertVerdict] = {}
+    for sensor in bin_.sensors:
+        if not sensor.active:
+            continue
+        # Only the latest few become Reading objects: a bin has hundreds of rows.
+        own = [row for row in rows if row.sensor_id == sensor.id][:ALERT_HISTORY]
+        recent = [_as_reading(row, sensor.device_id) for row in own]
+        for verdict in evaluate_alerts(
+            recent,
+            level_pct=fill_pct,
+            threshold_pct=bin_.fill_threshold_pct,
+            geometry=geometry_of(sensor),
+            report_interval=dt.timedelta(seconds=sensor.report_interval_s),
+            now=now,
+        ):
+            verdicts.setdefault(verdict.kind, verdict)
+    _write_if_changed(
+        bin_,
+        fill_pct=fill_pct,
+        fill_rate_pct_per_day=rate.pct_per_day if rate else None,
+        fill_rate_reliability=str(rate.reliability) if rate else None,
+        predicted_full_at=forecast.full_at if forecast else None,
+        last_emptied_at=assessment.last_emptied_at or bin_.last_emptied_at,
+        last_reading_at=last_reading_at,
+        status=_status(last_reading_at, verdicts),
+    )
+    return _sync_alerts(bin_.id, open_alerts, verdicts, now)
+
+
+def _write_if_changed(obj: Any, **values: Any) -> None:
+    """Set ``values`` on a loaded object; if any differs, all of them are written.
+
+    The flush sends consecutive UPDATEs that set the same columns as one executemany,
+    and a new set of columns starts a new statement.  Writing every column of the
+    state whenever one changes keeps a refresh at one UPDATE per table whatever mix
+    of changes its bins and alerts have; unchanged rows are not written at all.
+    """
+    if all(getattr(obj, name) == value for name, value in values.items()):
+        return
+    for name, value in values.items():
+        setattr(obj, name, value)
+        flag_modified(obj, name)
+
+
+def _status(
+    last_reading_at: dt.datetime | None, verdicts: Mapping[AlertKind, AlertVerdict]
+) -> str:
+    for kind, status in _STATUS_BY_ALERT:
+        if kind in verdicts:
+            return status
+    if last_reading_at is None:
+        return "unknown"
+    return "ok"
+
+
+def _sync_alerts(
+    bin_id: int,
+    open_alerts: Mapping[str, Alert],
+    verdicts: Mapping[AlertKind, AlertVerdict],
+    now: dt.datetime,
+) -> list[dict[str, Any]]:
+    """Close the alerts that cleared, update the others; returns the ones to open."""
+    by_kind = {str(kind): verdict for kind, verdict in verdicts.items()}
+    for kind, alert in open_alerts.items():
+        verdict = by_kind.get(kind)
+        if verdict is None:
+            _write_if_changed(
+                alert,
+                closed_at=now,
+                severity=alert.severity,
+                message=alert.message,
+                since=alert.since,
+            )
+        else:
+            _write_if_changed(
+                alert,
+                closed_at=None,
+                severity=str(verdict.severity),
+                message=verdict.message[:255],
+                since=verdict.since or alert.since,
+            )
+    return [
+        {
+            "bin_id": bin_id,
+            "kind": kind,
+            "severity": str(verdict.severity),
+            "message": verdict.message[:255],
+            "since": verdict.since,
+            "opened_at": now,
+        }
+        for kind, verdict in by_kind.items()
+        if kind not in open_alerts
+    ]
 
 
 # -- listings ------------------------------------------------------------------------------
