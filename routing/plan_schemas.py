@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from routing.models import FACILITY_KINDS, PLAN_STATUSES, PRIORITIES, TRUCK_KINDS
+from routing.problem import format_time_of_day, parse_time_of_day
 from routing.snapshot import source_description
 
 __all__ = [
@@ -51,17 +52,14 @@ class TimeOfDay(fields.Field[int]):
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
         if value is None:
             return None
-        return f"{value // 3600:02d}:{value % 3600 // 60:02d}"
+        return format_time_of_day(value)
 
     def _deserialize(
         self, value: Any, attr: str | None, data: Any, **kwargs: Any
     ) -> int:
-        match = _HHMM.match(value) if isinstance(value, str) else None
-        if match is None:
+        if not isinstance(value, str) or _HHMM.match(value) is None:
             raise ValidationError('A time of day is "HH:MM" (00:00 to 24:00).')
-        if value == "24:00":
-            return 24 * 3600
-        return int(match.group(1)) * 3600 + int(match.group(2)) * 60
+        return parse_time_of_day(value)
 
 
 class LocalDateTime(fields.AwareDateTime):

@@ -48,11 +48,27 @@ __all__ = [
     "Vehicle",
     "Visit",
     "VisitKind",
+    "format_time_of_day",
+    "parse_time_of_day",
     "route_cost_rp",
 ]
 
 #: Seconds in a day.
 DAY_S = 86_400
+
+
+def parse_time_of_day(text: str) -> int:
+    """``"HH:MM"`` (``"24:00"`` allowed) as seconds since midnight.
+
+    The shape is not checked here: schemas check it before a time reaches a service.
+    """
+    hours, _, minutes = text.partition(":")
+    return int(hours) * 3600 + int(minutes) * 60
+
+
+def format_time_of_day(seconds: int) -> str:
+    """Seconds since midnight as ``"HH:MM"`` (hours past 24 for the next day)."""
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
 
 
 def _decimal(value: Decimal | int | float | str) -> Decimal:

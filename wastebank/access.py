@@ -7,8 +7,11 @@ agree on every role against its own bank, another bank and its parent induk.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+
+from wastebank.exceptions import PermissionDenied
 
 
 class Role(StrEnum):
@@ -162,3 +165,19 @@ def reaches_city(actor: Actor, city_id: int | None) -> bool:
     if actor.role is Role.ADMIN:
         return True
     return actor.city_id is not None and city_id == actor.city_id
+
+
+def require(
+    actor: Actor,
+    action: Action,
+    error: Callable[[str], Exception] = PermissionDenied,
+) -> None:
+    """Refuse an actor whose role may not do ``action`` at all.
+
+    :param actor: the acting user.
+    :param action: what they are about to do.
+    :param error: the class raised with the message; routing passes its own.
+    :raises PermissionDenied: (or ``error``) the role does not allow ``action``.
+    """
+    if not actor.can(action):
+        raise error(f"Your role ({actor.role}) may not do this ({action}).")

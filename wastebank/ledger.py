@@ -16,6 +16,10 @@ from enum import StrEnum
 #: typing error at the scale, not a delivery a counter receives.
 MAX_LINE_QUANTITY = Decimal("1000")
 QUANTITY_PLACES = Decimal("0.001")
+#: What :func:`check_quantity` says by default about a line above its maximum, and about
+#: a quantity that is not a number.
+TOO_LARGE = "More than {maximum} in one line; split the delivery or check the scale."
+NOT_A_NUMBER = "The quantity must be a number."
 
 
 class FeeKind(StrEnum):
@@ -44,14 +48,26 @@ def line_value_rp(quantity: Decimal, price_rp: int) -> int:
     return int((quantity * price_rp).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def check_quantity(quantity: Decimal) -> str | None:
-    """Why ``quantity`` cannot be a deposit line, or None when it can."""
+def check_quantity(
+    quantity: Decimal,
+    *,
+    maximum: Decimal = MAX_LINE_QUANTITY,
+    too_large: str = TOO_LARGE,
+    not_a_number: str = NOT_A_NUMBER,
+) -> str | None:
+    """Why ``quantity`` cannot be a line, or None when it can.
+
+    :param quantity: in the category's unit; it must be finite, > 0 and whole grams.
+    :param maximum: the largest quantity allowed (a deposit line by default).
+    :param too_large: the message when above ``maximum``; ``{maximum}`` is filled in.
+    :param not_a_number: the message for NaN or infinity.
+    """
     if not quantity.is_finite():
-        return "The quantity must be a number."
+        return not_a_number
     if quantity <= 0:
         return "The quantity must be more than zero."
-    if quantity > MAX_LINE_QUANTITY:
-        return f"More than {MAX_LINE_QUANTITY} in one line; split the delivery or check the scale."
+    if quantity > maximum:
+        return too_large.format(maximum=maximum)
     if quantity != quantity.quantize(QUANTITY_PLACES):
         return "At most three decimals (grams)."
     return None

@@ -23,6 +23,7 @@ Modules: :mod:`~routing.services.common` (cities, permissions, times),
 
 from __future__ import annotations
 
+from routing.problem import format_time_of_day
 from routing.services.common import (
     DEFAULT_TIME_LIMIT_S,
     PLAN_SEARCH,
@@ -30,7 +31,6 @@ from routing.services.common import (
     depot_place_id,
     distance_source_for,
     facility_place_id,
-    format_time_of_day,
     local_midnight,
 )
 from routing.services.fleet import (

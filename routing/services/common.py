@@ -20,6 +20,7 @@ from routing.exceptions import (
     RoutingAccessDenied,
 )
 from routing.solver import COLLECTION_SEARCH
+from wastebank import access
 from wastebank.access import Action, Actor, Role, reaches_city
 from wastebank.extensions import SessionLike
 
@@ -84,11 +85,12 @@ class CityRef:
 
 
 def require(actor: Actor, action: Action) -> None:
-    """Refuse an actor whose role may not do ``action`` at all."""
-    if not actor.can(action):
-        raise RoutingAccessDenied(
-            f"Your role ({actor.role}) may not do this ({action})."
-        )
+    """Refuse an actor whose role may not do ``action`` at all.
+
+    The rule and message are :func:`wastebank.access.require`'s; the error is
+    routing's own (the same ``permission_denied`` type in the API).
+    """
+    access.require(actor, action, RoutingAccessDenied)
 
 
 def city_by_code(session: SessionLike, code: str, field: str = "city") -> CityRef:
@@ -163,22 +165,11 @@ def check_new_code(session: SessionLike, model: Any, code: str, what: str) -> No
 
 
 # -- times ---------------------------------------------------------------------------------
-def parse_time_of_day(text: str) -> int:
-    """``"HH:MM"`` (``"24:00"`` allowed) as seconds since midnight."""
-    hours, _, minutes = text.partition(":")
-    return int(hours) * 3600 + int(minutes) * 60
-
-
-def format_time_of_day(seconds: int) -> str:
-    """Seconds since midnight as ``"HH:MM"`` (hours past 24 for the next day)."""
-    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
-
-
 def windows_of(windows: Sequence[Sequence[str]]) -> tuple[core.TimeWindow, ...]:
     """``"HH:MM"`` windows as seconds; one that ends before it starts crosses midnight."""
     found = []
     for start, end in windows:
-        start_s, end_s = parse_time_of_day(start), parse_time_of_day(end)
+        start_s, end_s = core.parse_time_of_day(start), core.parse_time_of_day(end)
         if end_s >= start_s:
             found.append(core.TimeWindow(start_s, end_s))
         else:

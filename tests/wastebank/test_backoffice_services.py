@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import defaultdict
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
@@ -22,6 +24,7 @@ from wastebank.exceptions import (
     InvalidValue,
     PermissionDenied,
 )
+from wastebank.extensions import db as _db
 from wastebank.models import (
     Bank,
     CashEntry,
@@ -298,6 +301,79 @@ def test_adjustments_need_a_reason_and_cannot_go_below_zero(
     assert (adjustment.value_rp, replay) == (-1750, False)
     assert adjust(manager, "-0.5") == (adjustment, True)  # a replay moves nothing
     assert _on_hand(db, "BSU1") == {"PET": Decimal("1.5")}
+
+
+def test_concurrent_deposits_sales_and_corrections_never_oversell_or_lose_stock(
+    app: Flask, db: Session, counter_world: World
+) -> None:
+    """Commands on one stock in parallel transactions serialise on its rows.
+
+    Sales name their categories in both orders (no deadlock), and every deposit and
+    correction lands (no lost update).
+    """
+    _deposit(db, counter_world, "BSU1", "start", PET="10", KARDUS="10")
+    buyer_id = _buyer(db, "BSU1").id
+    cashier = services.actor_for(counter_world.users["cashier"])
+    member_id = counter_world.members["BSU1"].id
+    db.commit()
+    sold: list[int] = []
+    failures: list[str] = []
+
+    def run(index: int) -> None:
+        with app.app_context():
+            session = _db.session
+            try:
+                if index % 3 == 0:
+                    services.record_deposit(
+                        session,
+                        cashier,
+                        member_id=member_id,
+                        idempotency_key=f"d{index}",
+                        request_hash=f"d{index}",
+                        lines=[services.DepositLineInput("PET", Decimal(1))],
+                    )
+                elif index % 3 == 1:
+                    backoffice.adjust_stock(
+                        session,
+                        SYSTEM,
+                        bank_code="BSU1",
+                        category_code="KARDUS",
+                        quantity=Decimal(1),
+                        reason="stock opname",
+                        idempotency_key=f"a{index}",
+                        request_hash=f"a{index}",
+                    )
+                else:
+                    lines = [("PET", "3"), ("KARDUS", "1")][:: 1 if index % 2 else -1]
+                    _sell(session, "BSU1", buyer_id, f"s{index}", **dict(lines))
+                    sold.append(index)
+                session.commit()
+            except InsufficientStock:
+                session.rollback()
+            except Exception as error:  # a deadlock or lock timeout fails the test
+                failures.append(repr(error))
+            finally:
+                _db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(18)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert failures == [], "\n".join(failures)
+    # Six deposits of 1 kg PET, six corrections of +1 kg KARDUS, six sales of 3 + 1 kg:
+    # three to five sales find enough PET, depending on what ran before them.
+    db.expire_all()
+    on_hand = _on_hand(db, "BSU1")
+    assert on_hand == {"PET": 16 - 3 * len(sold), "KARDUS": 16 - len(sold)}
+    assert 3 <= len(sold) <= 5
+    for code, quantity in on_hand.items():
+        moved = db.scalar(
+            sa.select(sa.func.sum(StockMovement.quantity))
+            .join(WasteCategory, WasteCategory.id == StockMovement.category_id)
+            .where(WasteCategory.code == code)
+        )
+        assert moved == quantity
 
 
 # -- shipments and city totals ---------------------------------------------------------------

@@ -44,6 +44,23 @@ def test_quantity_rules(quantity: str, ok: bool) -> None:
     assert (ledger.check_quantity(Decimal(quantity)) is None) is ok
 
 
+def test_quantity_rules_take_another_maximum_and_wording() -> None:
+    """The back office's sale lines: up to 100 t, with their own messages."""
+    rule = {
+        "maximum": Decimal("100000"),
+        "too_large": "At most {maximum} in one line.",
+        "not_a_number": "The quantity must be more than zero.",
+    }
+    assert ledger.check_quantity(Decimal("100000"), **rule) is None
+    assert ledger.check_quantity(Decimal("100000.001"), **rule) == (
+        "At most 100000 in one line."
+    )
+    assert ledger.check_quantity(Decimal("NaN"), **rule) == rule["not_a_number"]
+    assert ledger.check_quantity(Decimal("1001")) == (
+        "More than 1000 in one line; split the delivery or check the scale."
+    )
+
+
 @pytest.mark.parametrize(
     ("amount", "rule", "fee"),
     [

@@ -47,9 +47,9 @@ CASH_CATEGORIES = (*EXPENSE_CATEGORIES, *INCOME_CATEGORIES, "sale", "purchase")
 class StockLevel(db.Model):  # type: ignore[name-defined]
     """Stock on hand of one category at one bank, in the category's unit, at average cost.
 
-    Written only together with a :class:`StockMovement`; the UPDATE of this row is the lock
-    of every command that moves the stock (a row lock on PostgreSQL, the write lock on
-    SQLite).
+    Written only together with a :class:`StockMovement`. Every command that moves the
+    stock locks this row first (:func:`wastebank.services.backoffice.lock_stock`: a row
+    lock on PostgreSQL, the write lock on SQLite).
     """
 
     __tablename__ = "stock_levels"
@@ -67,6 +67,8 @@ class StockLevel(db.Model):  # type: ignore[name-defined]
     )
     #: what the stock on hand cost (rupiah): its quantity times the average cost
     value_rp: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+    #: unused since lock_stock locks with SELECT ... FOR NO KEY UPDATE; left for a
+    #: migration to drop
     version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
 
     category: Mapped[WasteCategory] = relationship()

@@ -4,9 +4,11 @@ Stock is kept per bank and category in the category's unit (kg, pcs or litre) an
 at average cost in whole rupiah. Every command that moves stock first locks the stock rows
 it touches (:func:`lock_stock`, in category order so two commands never wait on each other
 in a circle), then reads what is on hand, then writes; so two concurrent sales can never
-sell the same kilograms, on SQLite or PostgreSQL. Out-movements are valued at the average
-cost at that moment; the last kilogram out takes whatever value is left, so the value of an
-empty stock is always exactly zero.
+sell the same kilograms, on SQLite or PostgreSQL. Sales and deposits alike lock the stock
+before the bank's receipt sequence (:func:`~wastebank.services.core.next_receipt_no`), for
+the same reason. Out-movements are valued at the average cost at that moment; the last
+kilogram out takes whatever value is left, so the value of an empty stock is always
+exactly zero.
 
 A sale to the bank's own induk is a *shipment*: a sale on the unit's side and a purchase
 (stock in, cash out) on the induk's, linked by the sale. City tonnage counts waste once, at
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -31,7 +33,6 @@ from sqlalchemy.orm import selectinload
 from wastebank import ledger
 from wastebank.access import Action, Actor, reaches, reaches_city
 from wastebank.exceptions import (
-    BankNotFound,
     BuyerNotFound,
     DuplicateCode,
     InsufficientStock,
@@ -64,6 +65,9 @@ from wastebank.models import (
 from wastebank.services.core import (
     add_idempotent,
     audit,
+    check_quantity,
+    find_bank,
+    find_category,
     idempotent_replay,
     next_receipt_no,
     period_bounds,
@@ -78,32 +82,14 @@ MAX_SALE_QUANTITY = Decimal("100000")
 ZERO = Decimal("0")
 
 
-# -- lookups -------------------------------------------------------------------------------
-def _bank(session: SessionLike, actor: Actor, code: str) -> Bank:
-    bank = session.scalar(sa.select(Bank).where(Bank.code == code.strip().upper()))
-    if bank is None or not reaches(actor, bank.ref):
-        raise BankNotFound(f"No bank with code {code}.")
-    return bank
-
-
-def _category(session: SessionLike, code: str, *, field_name: str) -> WasteCategory:
-    category = session.scalar(
-        sa.select(WasteCategory).where(WasteCategory.code == code.strip().upper())
-    )
-    if category is None or not category.active:
-        raise InvalidReference(f"No category with code {code}.", field=field_name)
-    return category
-
-
 def _check_quantity(quantity: Decimal, *, field_name: str) -> None:
-    if not quantity.is_finite() or quantity <= 0:
-        raise InvalidValue("The quantity must be more than zero.", field=field_name)
-    if quantity > MAX_SALE_QUANTITY:
-        raise InvalidValue(
-            f"At most {MAX_SALE_QUANTITY} in one line.", field=field_name
-        )
-    if quantity != quantity.quantize(ledger.QUANTITY_PLACES):
-        raise InvalidValue("At most three decimals (grams).", field=field_name)
+    check_quantity(
+        quantity,
+        field_name=field_name,
+        maximum=MAX_SALE_QUANTITY,
+        too_large="At most {maximum} in one line.",
+        not_a_number="The quantity must be more than zero.",
+    )
 
 
 def _round_rp(value: Decimal) -> int:
@@ -125,33 +111,36 @@ def lock_stock(
 ) -> dict[int, StockLevel]:
     """Lock (creating if needed) a bank's stock rows and return them, freshly read.
 
-    The UPDATE takes each row's lock on PostgreSQL; on SQLite the first write of the
-    transaction takes the database write lock. Rows are locked in category order so two
-    commands never wait for each other in a circle.
+    Two statements whatever the number of categories: one INSERT-ignore creates the
+    missing rows, one SELECT ... FOR NO KEY UPDATE (the lock an UPDATE would take) locks
+    and reads them in category order, so two commands never wait for each other in a
+    circle. On SQLite, FOR UPDATE is not rendered: the INSERT is a write even when it
+    inserts nothing, so it takes the database write lock before anything is read.
     """
-    levels: dict[int, StockLevel] = {}
-    for category_id in sorted(set(category_ids)):
-        session.execute(
-            insert_ignoring_conflicts(session, StockLevel.__table__).values(
-                bank_id=bank_id,
-                category_id=category_id,
-                quantity=ZERO,
-                value_rp=0,
-                version=0,
-            )
+    ids = sorted(set(category_ids))
+    if not ids:
+        return {}
+    session.execute(
+        insert_ignoring_conflicts(session, StockLevel.__table__).values(
+            [
+                {
+                    "bank_id": bank_id,
+                    "category_id": category_id,
+                    "quantity": ZERO,
+                    "value_rp": 0,
+                }
+                for category_id in ids
+            ]
         )
-        session.execute(
-            sa.update(StockLevel)
-            .where(StockLevel.bank_id == bank_id, StockLevel.category_id == category_id)
-            .values(version=StockLevel.version + 1)
-            .execution_options(synchronize_session=False)
-        )
-        levels[category_id] = session.execute(
-            sa.select(StockLevel)
-            .where(StockLevel.bank_id == bank_id, StockLevel.category_id == category_id)
-            .execution_options(populate_existing=True)
-        ).scalar_one()
-    return levels
+    )
+    levels = session.scalars(
+        sa.select(StockLevel)
+        .where(StockLevel.bank_id == bank_id, StockLevel.category_id.in_(ids))
+        .order_by(StockLevel.category_id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )
+    return {level.category_id: level for level in levels}
 
 
 def out_cost_rp(level_quantity: Decimal, level_value_rp: int, quantity: Decimal) -> int:
@@ -202,14 +191,14 @@ def _shortage(bank: Bank, category: WasteCategory, on_hand: Decimal, field: str)
     )
 
 
-def stock_in_for_deposit(session: SessionLike, deposit: Deposit) -> None:
+def stock_in_for_deposit(
+    session: SessionLike, deposit: Deposit, levels: Mapping[int, StockLevel]
+) -> None:
     """Put a new deposit's lines into the bank's stock at their purchase value.
 
-    Called by :func:`wastebank.services.counter.record_deposit` in its transaction.
+    Called by :func:`wastebank.services.counter.record_deposit` in its transaction,
+    with the ``levels`` it locked (:func:`lock_stock`) before taking a receipt number.
     """
-    levels = lock_stock(
-        session, deposit.bank_id, (line.category_id for line in deposit.lines)
-    )
     for line in deposit.lines:
         _move(
             session,
@@ -279,7 +268,7 @@ def stock(
 ) -> tuple[Bank, list[StockPosition]]:
     """A bank's stock on hand per category (categories ever stocked), by code."""
     require(actor, Action.BOOKS_READ)
-    bank = _bank(session, actor, bank_code)
+    bank = find_bank(session, actor, bank_code)
     rows = session.scalars(
         sa.select(StockLevel)
         .join(StockLevel.category)
@@ -311,8 +300,8 @@ def adjust_stock(
     :raises InsufficientStock: a negative correction larger than the stock on hand.
     """
     require(actor, Action.STOCK_ADJUST)
-    bank = _bank(session, actor, bank_code)
-    category = _category(session, category_code, field_name="category")
+    bank = find_bank(session, actor, bank_code)
+    category = find_category(session, category_code, error=InvalidReference)
     if quantity == 0:
         raise InvalidValue("A correction is not zero.", field="quantity")
     _check_quantity(abs(quantity), field_name="quantity")
@@ -395,7 +384,7 @@ def create_buyer(
     :raises DuplicateCode: the bank has a buyer of that name already.
     """
     require(actor, Action.SALES_WRITE)
-    bank = _bank(session, actor, bank_code)
+    bank = find_bank(session, actor, bank_code)
     induk_bank_id = None
     if kind == "induk":
         if bank.parent_id is None:
@@ -434,7 +423,7 @@ def create_buyer(
 def list_buyers(session: SessionLike, actor: Actor, bank_code: str) -> list[Buyer]:
     """A bank's active buyers, by name."""
     require(actor, Action.BOOKS_READ)
-    bank = _bank(session, actor, bank_code)
+    bank = find_bank(session, actor, bank_code)
     return list(
         session.scalars(
             sa.select(Buyer)
@@ -487,7 +476,7 @@ def record_sale(
     :raises IdempotencyKeyReused: the key was used for a different sale.
     """
     require(actor, Action.SALES_WRITE)
-    bank = _bank(session, actor, bank_code)
+    bank = find_bank(session, actor, bank_code)
     buyer = session.get(Buyer, buyer_id)
     if buyer is None or buyer.bank_id != bank.id or not buyer.active:
         raise InvalidReference(
@@ -511,7 +500,12 @@ def record_sale(
                 field=f"lines.{index}.price_rp",
             )
         categories.append(
-            _category(session, line.category, field_name=f"lines.{index}.category")
+            find_category(
+                session,
+                line.category,
+                field_name=f"lines.{index}.category",
+                error=InvalidReference,
+            )
         )
     levels = lock_stock(session, bank.id, (c.id for c in categories))
     induk_levels = (
@@ -678,7 +672,7 @@ def record_cash_entry(
         positive, or ``occurred_at`` lies in the future (field ``occurred_on``).
     """
     require(actor, Action.CASH_WRITE)
-    bank = _bank(session, actor, bank_code)
+    bank = find_bank(session, actor, bank_code)
     now = utcnow()
     if occurred_at is not None and occurred_at > now:
         # The cash book records what happened; a future date would sit in every
@@ -879,7 +873,7 @@ def cash_book(
     carries the balance after it.
     """
     require(actor, Action.BOOKS_READ)
-    bank = _bank(session, actor, bank_code)
+    bank = find_bank(session, actor, bank_code)
     since, until = period_bounds(bank.timezone, start, end)
     opening = 0 if since is None else _cash_before(session, bank, since)
     in_period = sorted(
@@ -956,7 +950,7 @@ def profit_and_loss(
 ) -> ProfitAndLoss:
     """The profit and loss of ``[start, end]`` (local days)."""
     require(actor, Action.BOOKS_READ)
-    bank = _bank(session, actor, bank_code)
+    bank = find_bank(session, actor, bank_code)
     since, until = period_bounds(bank.timezone, start, end)
     sales_rp, cost_rp = session.execute(
         sa.select(
@@ -1018,7 +1012,7 @@ def member_register(
 ) -> tuple[Bank, list[RegisterRow]]:
     """The buku induk nasabah: every member of the bank (also inactive ones), by number."""
     require(actor, Action.BOOKS_READ)
-    bank = _bank(session, actor, bank_code)
+    bank = find_bank(session, actor, bank_code)
     members = list(
         session.scalars(
             sa.select(Member).where(Member.bank_id == bank.id).order_by(Member.seq)
@@ -1067,7 +1061,7 @@ def weighing_book(
 ) -> WeighingBook:
     """The buku penimbangan: every deposit line of the period; reversed ones not counted."""
     require(actor, Action.BOOKS_READ)
-    bank = _bank(session, actor, bank_code)
+    bank = find_bank(session, actor, bank_code)
     since, until = period_bounds(bank.timezone, start, end)
     deposits = session.scalars(
         sa.select(Deposit)
@@ -1123,7 +1117,7 @@ def sales_book(
 ) -> SalesBook:
     """The buku penjualan: sales and shipments of the period with buyer and margin."""
     require(actor, Action.BOOKS_READ)
-    bank = _bank(session, actor, bank_code)
+    bank = find_bank(session, actor, bank_code)
     since, until = period_bounds(bank.timezone, start, end)
     sales = list(
         session.scalars(
@@ -1387,7 +1381,7 @@ def summary(
     require(actor, Action.BOOKS_READ)
     start, end = _period(year, month)
     if bank_code:
-        bank = _bank(session, actor, bank_code)
+        bank = find_bank(session, actor, bank_code)
         banks, zone, title = [bank], bank.timezone, f"{bank.code} · {bank.name}"
     elif city_code:
         totals = city_totals(session, actor, city_code, start=start, end=end)
@@ -1617,7 +1611,7 @@ def import_members(
         a dry run.
     """
     require(actor, Action.MEMBERS_WRITE)
-    bank = _bank(session, actor, bank_code)
+    bank = find_bank(session, actor, bank_code)
     found = list(problems)
     existing_niks = set(
         session.scalars(

@@ -11,6 +11,7 @@ import hashlib
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -19,13 +20,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from wastebank import cards
-from wastebank.access import BANK_ROLES, Action, Actor, Role, reaches
+from wastebank import cards, ledger
+from wastebank.access import BANK_ROLES, Action, Actor, Role, reaches, require
 from wastebank.exceptions import (
     AuthenticationFailed,
     BankNotFound,
     CardNotFound,
     CardRevoked,
+    CategoryNotFound,
     DuplicateCode,
     DuplicateUsername,
     IdempotencyKeyReused,
@@ -37,6 +39,7 @@ from wastebank.exceptions import (
     PermissionDenied,
     TokenExpired,
     TooManyAttempts,
+    WasteBankError,
 )
 from wastebank.extensions import SessionLike
 from wastebank.models import (
@@ -46,10 +49,12 @@ from wastebank.models import (
     Bank,
     BankCounterSettings,
     City,
+    LedgerEntry,
     LoginThrottle,
     Member,
     MemberCard,
     User,
+    WasteCategory,
     utcnow,
 )
 
@@ -69,10 +74,67 @@ def actor_for(user: User) -> Actor:
     )
 
 
-def require(actor: Actor, action: Action) -> None:
-    """Raise :class:`PermissionDenied` unless the actor's role allows ``action``."""
-    if not actor.can(action):
-        raise PermissionDenied(f"Your role ({actor.role}) may not do this ({action}).")
+def find_bank(session: SessionLike, actor: Actor, code: str) -> Bank:
+    """The bank with ``code`` if the actor reaches it, else :class:`BankNotFound`.
+
+    No role check: the caller has required the action it is about to do.
+    """
+    bank = session.scalar(sa.select(Bank).where(Bank.code == code.strip().upper()))
+    if bank is None or not reaches(actor, bank.ref):
+        raise BankNotFound(f"No bank with code {code}.")
+    return bank
+
+
+def find_category(
+    session: SessionLike,
+    code: str,
+    *,
+    field_name: str = "category",
+    error: type[WasteBankError] = CategoryNotFound,
+) -> WasteCategory:
+    """The active category with ``code``, else ``error`` on ``field_name``.
+
+    :param error: :class:`CategoryNotFound` (404) when the category is the resource,
+        :class:`InvalidReference` (422) when a request line merely names it.
+    """
+    category = session.scalar(
+        sa.select(WasteCategory).where(WasteCategory.code == code.strip().upper())
+    )
+    if category is None or not category.active:
+        raise error(f"No category with code {code}.", field=field_name)
+    return category
+
+
+def check_quantity(
+    quantity: Decimal,
+    *,
+    field_name: str,
+    maximum: Decimal = ledger.MAX_LINE_QUANTITY,
+    too_large: str = ledger.TOO_LARGE,
+    not_a_number: str = ledger.NOT_A_NUMBER,
+) -> None:
+    """Raise :class:`InvalidValue` on ``field_name`` unless ``quantity`` may be a line.
+
+    The rule is :func:`wastebank.ledger.check_quantity`; the keyword arguments are
+    passed to it (the back office allows larger lines and words them differently).
+    """
+    problem = ledger.check_quantity(
+        quantity, maximum=maximum, too_large=too_large, not_a_number=not_a_number
+    )
+    if problem:
+        raise InvalidValue(problem, field=field_name)
+
+
+def member_balance_rp(session: SessionLike, member_id: int) -> int:
+    """A member's savings balance: the sum of their ledger entries, in rupiah."""
+    return int(
+        session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount_rp), 0)).where(
+                LedgerEntry.member_id == member_id
+            )
+        )
+        or 0
+    )
 
 
 def visible_bank_filter(actor: Actor) -> sa.ColumnElement[bool]:
@@ -222,10 +284,7 @@ def create_bank(
 def get_bank(session: SessionLike, actor: Actor, code: str) -> Bank:
     """The bank with ``code`` if the actor reaches it, else :class:`BankNotFound`."""
     require(actor, Action.BANKS_READ)
-    bank = session.scalar(sa.select(Bank).where(Bank.code == code.strip().upper()))
-    if bank is None or not reaches(actor, bank.ref):
-        raise BankNotFound(f"No bank with code {code}.")
-    return bank
+    return find_bank(session, actor, code)
 
 
 def list_banks(session: SessionLike, actor: Actor) -> list[Bank]:

@@ -22,9 +22,7 @@ from wastebank import cards, ledger
 from wastebank.access import Action, Actor, reaches
 from wastebank.exceptions import (
     AlreadyReversed,
-    BankNotFound,
     BelowMinimumWithdrawal,
-    CategoryNotFound,
     DepositNotFound,
     DuplicateCode,
     InsufficientBalance,
@@ -55,8 +53,12 @@ from wastebank.services import backoffice, notifications
 from wastebank.services.core import (
     add_idempotent,
     audit,
+    check_quantity,
+    find_bank,
+    find_category,
     get_member,
     idempotent_replay,
+    member_balance_rp,
     next_receipt_no,
     require,
     resolve_card,
@@ -99,22 +101,6 @@ def list_categories(session: SessionLike) -> list[WasteCategory]:
             .order_by(WasteCategory.code)
         )
     )
-
-
-def _category(session: SessionLike, code: str) -> WasteCategory:
-    category = session.scalar(
-        sa.select(WasteCategory).where(WasteCategory.code == code.strip().upper())
-    )
-    if category is None or not category.active:
-        raise CategoryNotFound(f"No category with code {code}.", field="category")
-    return category
-
-
-def _bank(session: SessionLike, actor: Actor, code: str) -> Bank:
-    bank = session.scalar(sa.select(Bank).where(Bank.code == code.strip().upper()))
-    if bank is None or not reaches(actor, bank.ref):
-        raise BankNotFound(f"No bank with code {code}.")
-    return bank
 
 
 def local_date(bank: Bank, at: dt.datetime) -> dt.date:
@@ -175,7 +161,7 @@ def price_list(
 ) -> tuple[Bank, list[PriceQuote]]:
     """Every active category with a price in force at the bank on ``day`` (today)."""
     require(actor, Action.MEMBERS_READ)
-    bank = _bank(session, actor, bank_code)
+    bank = find_bank(session, actor, bank_code)
     day = day or local_date(bank, utcnow())
     quotes = [
         quote
@@ -204,8 +190,8 @@ def set_price(
     :raises PriceOutOfBounds: a unit's price outside its induk's bounds.
     """
     require(actor, Action.PRICES_WRITE)
-    bank = _bank(session, actor, bank_code)
-    category = _category(session, category_code)
+    bank = find_bank(session, actor, bank_code)
+    category = find_category(session, category_code)
     if (floor_rp is not None or ceiling_rp is not None) and bank.kind != "induk":
         raise InvalidValue(
             "Only an induk sets price bounds for its units.", field="floor_rp"
@@ -281,17 +267,14 @@ def lock_member(session: SessionLike, member_id: int) -> None:
 
 def member_position(session: SessionLike, member_id: int) -> ledger.Position:
     """A member's balance (sum of entries) and holds (pending withdrawals)."""
-    balance = session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount_rp), 0)).where(
-            LedgerEntry.member_id == member_id
-        )
-    )
     held = session.scalar(
         sa.select(sa.func.coalesce(sa.func.sum(Withdrawal.amount_rp), 0)).where(
             Withdrawal.member_id == member_id, Withdrawal.status.in_(HOLDING_STATUSES)
         )
     )
-    return ledger.Position(balance_rp=int(balance or 0), held_rp=int(held or 0))
+    return ledger.Position(
+        balance_rp=member_balance_rp(session, member_id), held_rp=int(held or 0)
+    )
 
 
 def positions(
@@ -413,15 +396,13 @@ def record_deposit(
     day = local_date(bank, now)
     deposit_lines = []
     for index, line in enumerate(lines):
-        problem = ledger.check_quantity(line.quantity)
-        if problem:
-            raise InvalidValue(problem, field=f"lines.{index}.quantity")
-        try:
-            category = _category(session, line.category)
-        except CategoryNotFound as error:
-            raise InvalidReference(
-                error.message, field=f"lines.{index}.category"
-            ) from None
+        check_quantity(line.quantity, field_name=f"lines.{index}.quantity")
+        category = find_category(
+            session,
+            line.category,
+            field_name=f"lines.{index}.category",
+            error=InvalidReference,
+        )
         quote = price_in_force(session, bank, category, day)
         if quote is None:
             raise NoPrice(
@@ -440,6 +421,11 @@ def record_deposit(
                 value_rp=ledger.line_value_rp(line.quantity, quote.price_rp),
             )
         )
+    # The stock before the receipt number, the order a sale takes them in, so a deposit
+    # and a sale at one bank never wait for each other in a circle (PostgreSQL).
+    levels = backoffice.lock_stock(
+        session, bank.id, (line.category_id for line in deposit_lines)
+    )
     deposit = Deposit(
         bank_id=bank.id,
         member_id=member.id,
@@ -468,7 +454,7 @@ def record_deposit(
             at=now,
         )
     # The waste goes into the bank's stock in the same transaction as the credit.
-    backoffice.stock_in_for_deposit(session, deposit)
+    backoffice.stock_in_for_deposit(session, deposit, levels)
     session.flush()
     audit(
         session,
@@ -736,7 +722,7 @@ def update_counter_settings(
 ) -> BankCounterSettings:
     """Change a bank's withdrawal minimum, fee and approver rule (its manager or an admin)."""
     require(actor, Action.BANK_SETTINGS_WRITE)
-    bank = _bank(session, actor, bank_code)
+    bank = find_bank(session, actor, bank_code)
     settings = counter_settings(session, bank)
     fields = (
         "min_withdrawal_rp",

@@ -41,14 +41,19 @@ from wastebank.models import (
     Bank,
     BankNotificationChannel,
     Deposit,
-    LedgerEntry,
     Member,
     Notification,
     NotificationOptOut,
     Withdrawal,
     utcnow,
 )
-from wastebank.services.core import audit, get_bank, get_member, require
+from wastebank.services.core import (
+    audit,
+    get_bank,
+    get_member,
+    member_balance_rp,
+    require,
+)
 
 log = logging.getLogger(__name__)
 
@@ -61,17 +66,6 @@ _SKIP_CHANNEL_OFF = "The bank's gateway was switched off before sending."
 
 
 # -- the outbox: written by the counter ------------------------------------------------
-def _balance_rp(session: SessionLike, member_id: int) -> int:
-    return int(
-        session.scalar(
-            sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount_rp), 0)).where(
-                LedgerEntry.member_id == member_id
-            )
-        )
-        or 0
-    )
-
-
 def _recipient(session: SessionLike, member: Member) -> tuple[str | None, str | None]:
     """The member's E.164 number, or None and why not."""
     if session.get(NotificationOptOut, member.id) is not None:
@@ -103,7 +97,7 @@ def _queue(
         with session.begin_nested():
             phone, skip_reason = _recipient(session, member)
             short = channel.kind == "sms_http"
-            balance_rp = _balance_rp(session, member.id)
+            balance_rp = member_balance_rp(session, member.id)
             if isinstance(source, Deposit):
                 kind = "deposit"
                 text = notify.deposit_message(
