@@ -8,6 +8,7 @@ from __future__ import annotations
 
 __all__ = [
     "DistanceSourceUnavailable",
+    "DriverBusy",
     "DuplicateRoutingCode",
     "EmptyProblem",
     "InfeasibleProblem",
@@ -16,6 +17,7 @@ __all__ = [
     "NoTrucks",
     "RoutePlanNotFound",
     "RoutingAccessDenied",
+    "RoutingConflict",
     "RoutingError",
     "RoutingFieldError",
 ]
@@ -96,10 +98,22 @@ class InvalidRoutingValue(RoutingFieldError):
     code = "invalid_value"
 
 
-class DuplicateRoutingCode(RoutingFieldError):
+class RoutingConflict(RoutingFieldError):
+    """The request conflicts with the current state (409)."""
+
+    code = "conflict"
+
+
+class DuplicateRoutingCode(RoutingConflict):
     """A truck, depot or facility with that code exists already (409)."""
 
     code = "duplicate_code"
+
+
+class DriverBusy(RoutingConflict):
+    """The driver is already dispatched on another route of the same day (409)."""
+
+    code = "driver_busy"
 
 
 class DistanceSourceUnavailable(RoutingError):

@@ -4,8 +4,9 @@ Registry: :class:`Depot` (garages), :class:`Facility` (TPA, transfer station, RD
 composting plant) and :class:`Truck`. Plans: a :class:`RoutePlan` for a city and a
 service day holds one :class:`Route` per truck used, each an ordered list of
 :class:`RouteStop` rows (bins served and unloadings at a facility), and the bins left
-out or skipped (:class:`RoutePlanSkip`). Route stops have their own ids: drivers report
-on them (``/api/v1/route-stops/{id}/events``, a later issue).
+out or skipped (:class:`RoutePlanSkip`). A dispatched route has a driver (a user with
+role ``driver``). Route stops have their own ids: drivers report on them
+(``/api/v1/route-stops/{id}/events``, a later issue).
 
 Times of day in the registry (shifts, breaks, opening hours) are local to the city, as
 seconds since midnight or ``"HH:MM"`` windows; planned times are stored in UTC. Weights
@@ -27,7 +28,8 @@ from wastebank.extensions import UTCDateTime, db
 
 FACILITY_KINDS = tuple(kind.value for kind in FacilityKind)
 TRUCK_KINDS = ("dump_truck", "arm_roll", "compactor", "pickup", "motor_cart")
-#: Only ``planned`` is produced so far; dispatching (a later issue) moves plans on.
+#: ``planned`` when stored; ``dispatched`` once every route has a driver
+#: (:func:`routing.services.dispatch_plan`); the rest are for later issues.
 PLAN_STATUSES = ("planned", "dispatched", "completed", "cancelled")
 VISIT_KINDS = ("stop", "unload")
 PRIORITIES = ("must", "optional")
@@ -36,8 +38,12 @@ SKIP_KINDS = ("skipped", "left_out")
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a bigint.
 _BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
-# Only the columns routing needs of wastebank's cities table, without importing it.
+# Only the columns routing needs of wastebank's cities and users tables, without
+# importing them.
 _cities = sa.table("cities", sa.column("id", sa.Integer), sa.column("code", sa.String))
+_users = sa.table(
+    "users", sa.column("id", sa.Integer), sa.column("username", sa.String)
+)
 
 
 def utcnow() -> dt.datetime:
@@ -51,6 +57,10 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 
 def _city_code(city_id: Any) -> Any:
     return sa.select(_cities.c.code).where(_cities.c.id == city_id).scalar_subquery()
+
+
+def _username(user_id: Any) -> Any:
+    return sa.select(_users.c.username).where(_users.c.id == user_id).scalar_subquery()
 
 
 _LAT = "lat BETWEEN -90 AND 90"
@@ -288,6 +298,9 @@ class Route(db.Model):  # type: ignore[name-defined]
     __table_args__ = (
         sa.UniqueConstraint("plan_id", "truck_id"),
         sa.CheckConstraint("end_at >= start_at", name="times"),
+        sa.CheckConstraint(
+            "(driver_id IS NULL) = (dispatched_at IS NULL)", name="dispatch_complete"
+        ),
     )
 
     id: Mapped[int] = mapped_column(_BIG_ID, primary_key=True, autoincrement=True)
@@ -313,6 +326,18 @@ class Route(db.Model):  # type: ignore[name-defined]
     collected_m3: Mapped[Decimal] = mapped_column(sa.Numeric(12, 4), nullable=False)
     trips: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     cost_rp: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    # -- dispatch: who drives it (a user with role driver of the plan's city) --
+    driver_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id"), nullable=True, index=True
+    )
+    driver_username: Mapped[str | None] = column_property(_username(driver_id))
+    #: when the current driver was assigned
+    dispatched_at: Mapped[dt.datetime | None] = mapped_column(
+        UTCDateTime, nullable=True
+    )
+    dispatched_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id"), nullable=True
+    )
 
     plan: Mapped[RoutePlan] = relationship(back_populates="routes")
     truck: Mapped[Truck] = relationship()

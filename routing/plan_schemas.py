@@ -20,6 +20,11 @@ from routing.snapshot import source_description
 __all__ = [
     "DepotCreateSchema",
     "DepotSchema",
+    "DispatchAssignmentSchema",
+    "DispatchCreateSchema",
+    "DriverRouteQueryArgsSchema",
+    "DriverRouteSchema",
+    "DriverStopSchema",
     "FacilityCreateSchema",
     "FacilitySchema",
     "GeoJsonFeatureCollectionSchema",
@@ -345,6 +350,17 @@ class RouteSchema(Schema):
     collected_m3 = fields.Decimal(required=True, as_string=True)
     trips = fields.Integer(required=True, metadata={"description": "unloadings"})
     cost_rp = fields.Integer(required=True)
+    driver = fields.String(
+        attribute="driver_username",
+        required=True,
+        allow_none=True,
+        metadata={"description": "username of the driver; null until dispatched"},
+    )
+    dispatched_at = LocalDateTime(
+        required=True,
+        allow_none=True,
+        metadata={"description": "when the current driver was assigned"},
+    )
     stops = fields.List(fields.Nested(RouteStopSchema), required=True)
 
 
@@ -406,6 +422,104 @@ class RoutePlanSchema(RoutePlanSummarySchema):
         required=True,
         metadata={"description": "bins not worth collecting that day, or unread"},
     )
+
+
+# -- dispatch -------------------------------------------------------------------------------
+_USERNAME = validate.Length(min=1, max=80)
+
+
+class DispatchAssignmentSchema(Schema):
+    route = fields.Integer(
+        required=True,
+        validate=validate.Range(min=1),
+        metadata={"description": "id of a route of this plan"},
+    )
+    driver = fields.String(
+        required=True,
+        validate=_USERNAME,
+        metadata={"description": "username of an active driver of the plan's city"},
+    )
+
+
+class DispatchCreateSchema(Schema):
+    assignments = fields.List(
+        fields.Nested(DispatchAssignmentSchema),
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={
+            "description": "routes to give to drivers; the same assignments again "
+            "change nothing",
+            "example": [{"route": 12, "driver": "sopir.1"}],
+        },
+    )
+
+
+class DriverRouteQueryArgsSchema(Schema):
+    service_date = fields.Date(
+        load_default=None,
+        data_key="date",
+        metadata={"description": "service day; default: today in your city's zone"},
+    )
+
+
+class DriverStopSchema(Schema):
+    id = fields.Integer(required=True)
+    seq = fields.Integer(required=True)
+    kind = fields.String(required=True, metadata={"enum": ["stop", "unload"]})
+    bin = fields.Function(
+        lambda stop: stop.bin.code if stop.bin is not None else None,
+        required=True,
+        allow_none=True,
+        metadata={"description": "bin code (stops)"},
+    )
+    district = fields.Function(
+        lambda stop: stop.bin.district if stop.bin is not None else None,
+        required=True,
+        allow_none=True,
+        metadata={"description": "the bin's district (stops)"},
+    )
+    facility = fields.Function(
+        lambda stop: stop.facility.code if stop.facility is not None else None,
+        required=True,
+        allow_none=True,
+        metadata={"description": "facility code (unloads)"},
+    )
+    facility_name = fields.Function(
+        lambda stop: stop.facility.name if stop.facility is not None else None,
+        required=True,
+        allow_none=True,
+        metadata={"description": "where to unload (unloads)"},
+    )
+    lat = fields.Function(lambda stop: (stop.bin or stop.facility).lat, required=True)
+    lon = fields.Function(lambda stop: (stop.bin or stop.facility).lon, required=True)
+    arrival_at = LocalDateTime(required=True)
+    departure_at = LocalDateTime(required=True)
+    expected_fill_pct = fields.Float(required=True, allow_none=True)
+    priority = fields.String(
+        required=True, allow_none=True, metadata={"enum": list(PRIORITIES)}
+    )
+
+
+class DriverRouteSchema(Schema):
+    id = fields.Integer(required=True)
+    plan = fields.Integer(attribute="plan_id", required=True)
+    service_date = fields.Function(
+        lambda route: route.plan.service_date.isoformat(),
+        required=True,
+        metadata={"type": "string", "format": "date"},
+    )
+    timezone = fields.String(required=True)
+    truck = fields.Function(lambda route: route.truck.code, required=True)
+    truck_name = fields.Function(lambda route: route.truck.name, required=True)
+    plate_no = fields.Function(
+        lambda route: route.truck.plate_no, required=True, allow_none=True
+    )
+    depot = fields.Function(lambda route: route.depot.code, required=True)
+    start_at = LocalDateTime(required=True)
+    end_at = LocalDateTime(required=True)
+    break_start_at = LocalDateTime(required=True, allow_none=True)
+    dispatched_at = LocalDateTime(required=True)
+    stops = fields.List(fields.Nested(DriverStopSchema), required=True)
 
 
 # -- GeoJSON (documentation of the .geojson answer) ------------------------------------------

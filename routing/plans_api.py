@@ -2,8 +2,10 @@
 
 ``POST /route-plans`` plans a city's collection for a day from the bins' current
 state and stores it; ``GET /route-plans/{id}`` and ``…/{id}.geojson`` read it back;
-``/trucks``, ``/depots`` and ``/facilities`` register the fleet. Thin adapters over
-:mod:`routing.services`; admins everywhere, DLH staff in their own city.
+``POST /route-plans/{id}/dispatch`` gives its routes to drivers, and
+``GET /driver/routes`` is a driver's own routes of a day. ``/trucks``, ``/depots`` and
+``/facilities`` register the fleet. Thin adapters over :mod:`routing.services`; admins
+everywhere, DLH staff in their own city, drivers only their own routes.
 """
 
 from __future__ import annotations
@@ -19,17 +21,22 @@ from routing import services
 from routing.distance import DistanceSource
 from routing.exceptions import (
     DistanceSourceUnavailable,
+    DriverBusy,
     DuplicateRoutingCode,
     InfeasibleProblem,
     InvalidRoutingReference,
     InvalidRoutingValue,
     RoutePlanNotFound,
     RoutingAccessDenied,
+    RoutingConflict,
     RoutingError,
 )
 from routing.plan_schemas import (
     DepotCreateSchema,
     DepotSchema,
+    DispatchCreateSchema,
+    DriverRouteQueryArgsSchema,
+    DriverRouteSchema,
     FacilityCreateSchema,
     FacilitySchema,
     GeoJsonFeatureCollectionSchema,
@@ -58,6 +65,8 @@ register_domain_errors(
     [
         (RoutePlanNotFound, 404),
         (DuplicateRoutingCode, 409),
+        (DriverBusy, 409),
+        (RoutingConflict, 409),
         (InvalidRoutingReference, 422),
         (InvalidRoutingValue, 422),
         (RoutingAccessDenied, 403),
@@ -185,6 +194,56 @@ def get_route_plan_geojson(plan_id: int) -> Any:
     plan = services.get_route_plan(db.session, api_actor(), plan_id)
     body = GeoJsonFeatureCollectionSchema().dump(services.route_plan_geojson(plan))
     return current_app.response_class(json.dumps(body), mimetype="application/geo+json")
+
+
+# -- dispatch ----------------------------------------------------------------------------------
+@bp.route("/route-plans/<int:plan_id>/dispatch", methods=["POST"])
+@bp.arguments(DispatchCreateSchema)
+@bp.response(200, RoutePlanSchema)
+@_doc_errors(401, 403)
+@bp.alt_response(404, schema=ErrorSchema, description="No such plan in your city")
+@bp.alt_response(
+    409,
+    schema=ErrorSchema,
+    description="A driver is already dispatched on another route that day "
+    "(type driver_busy); nothing is changed",
+)
+@bp.alt_response(
+    422,
+    schema=ErrorSchema,
+    description="Invalid fields, a route not of this plan or an unknown driver "
+    "(errors name assignments.N.route / assignments.N.driver); nothing is changed",
+)
+def dispatch_route_plan(args: dict[str, Any], plan_id: int) -> Any:
+    """Give routes of a plan to drivers for its day (dlh, admin).
+
+    Each driver is an active user with role driver of the plan's city, and drives
+    one route a day. Sending the same assignments again changes nothing; giving a
+    route to another driver reassigns it (audited).
+    """
+    actor = api_actor()
+    services.dispatch_plan(
+        db.session,
+        actor,
+        plan_id,
+        [(item["route"], item["driver"]) for item in args["assignments"]],
+    )
+    db.session.commit()
+    return services.get_route_plan(db.session, actor, plan_id)
+
+
+@bp.route("/driver/routes")
+@bp.arguments(DriverRouteQueryArgsSchema, location="query")
+@bp.response(200, DriverRouteSchema(many=True))
+@_doc_errors(401, 403)
+def list_driver_routes(args: dict[str, Any]) -> Any:
+    """Your routes of a day (drivers only): stops in order, times in the city's zone."""
+    return services.list_driver_routes(
+        db.session,
+        api_actor(),
+        args["service_date"],
+        default_timezone=current_app.config["DEFAULT_TIMEZONE"],
+    )
 
 
 # -- registry --------------------------------------------------------------------------------

@@ -47,6 +47,7 @@ class Action(StrEnum):
     BINS_WRITE = "bins:write"  # register and change bins and sensors
     ROUTES_READ = "routes:read"  # route plans, trucks, depots, disposal facilities
     ROUTES_WRITE = "routes:write"  # plan routes; register trucks, depots, facilities
+    OWN_ROUTES_READ = "own-routes:read"  # a driver's own dispatched routes and stops
     BOOKS_READ = "books:read"  # stock, sales, cash book, the books and their summaries
     SALES_WRITE = "sales:write"  # buyers, sales and shipments to the induk
     STOCK_ADJUST = "stock:adjust"  # stock-taking corrections with a reason
@@ -82,7 +83,9 @@ _MANAGEMENT = {
 }
 
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
-    Role.ADMIN: frozenset(Action),
+    # Everything but a driver's own routes: an admin drives no truck, and "my routes"
+    # answers 403 to every role but the driver's.
+    Role.ADMIN: frozenset(Action) - {Action.OWN_ROUTES_READ},
     # DLH runs the city's collection: bins, sensors, trucks and route plans of its city.
     Role.DLH: _STAFF_READ
     | {
@@ -99,7 +102,8 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     # drivers get nothing here (drivers see their stops through their routes).
     Role.MANAGER: _COUNTER | _MANAGEMENT | {Action.BINS_READ},
     Role.CASHIER: _COUNTER,
-    Role.DRIVER: frozenset(),
+    # Drivers see only the routes dispatched to them, never plans, bins or bank data.
+    Role.DRIVER: frozenset({Action.OWN_ROUTES_READ}),
 }
 
 #: Roles that belong to exactly one bank.

@@ -18,7 +18,8 @@ messages name bins as people know them.
 
 Modules: :mod:`~routing.services.common` (cities, permissions, times),
 :mod:`~routing.services.fleet` (depots, facilities, trucks),
-:mod:`~routing.services.plans` (route plans) and :mod:`~routing.services.geojson`.
+:mod:`~routing.services.plans` (route plans), :mod:`~routing.services.dispatch`
+(routes to drivers; a driver's own routes) and :mod:`~routing.services.geojson`.
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ from routing.services.common import (
     distance_source_for,
     facility_place_id,
     local_midnight,
+)
+from routing.services.dispatch import (
+    dispatch_plan,
+    list_driver_routes,
 )
 from routing.services.fleet import (
     create_depot,
@@ -61,11 +66,13 @@ __all__ = [
     "create_route_plan",
     "create_truck",
     "depot_place_id",
+    "dispatch_plan",
     "distance_source_for",
     "facility_place_id",
     "format_time_of_day",
     "get_route_plan",
     "list_depots",
+    "list_driver_routes",
     "list_facilities",
     "list_route_plans",
     "list_trucks",
