@@ -24,7 +24,6 @@ import os
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,10 +32,9 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks._scratch import scratch_app
 from telemetry import services
 from telemetry.models import Alert, SensorReading
-from wastebank import create_app
-from wastebank import services as wastebank_services
 from wastebank.access import SYSTEM
 from wastebank.extensions import db
 
@@ -73,23 +71,8 @@ def _readings(bin_id: int, sensor_id: int, n: int, count: int) -> list[dict[str,
 
 def prepare(url: str, bins: int, readings: int) -> tuple[Any, Callable[[], None]]:
     """Create the schema, the bins, sensors and readings; returns (app, cleanup)."""
-    schema = None
-    engine_url = url
-    if url.startswith("postgresql"):
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        engine = sa.create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-        engine.dispose()
-        engine_url = f"{url}?options=-csearch_path%3D{schema}"
-    app = create_app(
-        {"TESTING": True, "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": engine_url}
-    )
+    app, cleanup = scratch_app(url)
     with app.app_context():
-        db.create_all()
-        wastebank_services.create_city(
-            db.session, code="AMB", name="Kota Ambon", timezone="Asia/Jayapura"
-        )
         for n in range(bins):
             code = f"AMB-{n:04d}"
             bin_ = services.create_bin(
@@ -118,15 +101,6 @@ def prepare(url: str, bins: int, readings: int) -> tuple[Any, Callable[[], None]
                 _readings(bin_.id, sensor.id, n, readings),
             )
         db.session.commit()
-
-    def cleanup() -> None:
-        with app.app_context():
-            db.engine.dispose()
-        if schema:
-            engine = sa.create_engine(url)
-            with engine.begin() as conn:
-                conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-            engine.dispose()
 
     return app, cleanup
 
