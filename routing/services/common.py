@@ -65,8 +65,8 @@ def distance_source_for(
 _DEPOT_PREFIX = "depot:"
 _FACILITY_PREFIX = "facility:"
 
-# Only the columns routing needs of wastebank's cities table, without importing it.
-_cities = sa.table(
+#: Only the columns routing needs of wastebank's cities table, without importing it.
+CITIES = sa.table(
     "cities",
     sa.column("id", sa.Integer),
     sa.column("code", sa.String),
@@ -96,8 +96,8 @@ def require(actor: Actor, action: Action) -> None:
 def city_by_code(session: SessionLike, code: str, field: str = "city") -> CityRef:
     """The city with this code, or :class:`InvalidRoutingReference` on ``field``."""
     row = session.execute(
-        sa.select(_cities.c.id, _cities.c.code, _cities.c.timezone).where(
-            _cities.c.code == code.strip().upper()
+        sa.select(CITIES.c.id, CITIES.c.code, CITIES.c.timezone).where(
+            CITIES.c.code == code.strip().upper()
         )
     ).one_or_none()
     if row is None:
@@ -119,7 +119,7 @@ def city_for_write(session: SessionLike, actor: Actor, code: str | None) -> City
         if actor.city_id is None:
             raise InvalidRoutingValue("Give the city (its code).", field="city")
         row = session.execute(
-            sa.select(_cities.c.code).where(_cities.c.id == actor.city_id)
+            sa.select(CITIES.c.code).where(CITIES.c.id == actor.city_id)
         ).one()
         code = str(row.code)
     city = city_by_code(session, code)
@@ -146,7 +146,7 @@ def city_filter(
     if not city:
         return sa.true()
     city_id = session.scalar(
-        sa.select(_cities.c.id).where(_cities.c.code == city.strip().upper())
+        sa.select(CITIES.c.id).where(CITIES.c.code == city.strip().upper())
     )
     return column == city_id if city_id is not None else sa.false()
 

@@ -29,9 +29,9 @@ from routing.exceptions import (
     RoutePlanNotFound,
 )
 from routing.models import Route, RoutePlan, RouteStop, Truck, utcnow
-from routing.services.common import require, visible_city
+from routing.services.common import CITIES, require, visible_city
 from routing.services.plans import get_route_plan
-from wastebank.access import Action, Actor
+from wastebank.access import Action, Actor, Role
 from wastebank.extensions import SessionLike
 from wastebank.services.core import audit
 
@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 #: The audit action of a route given to a driver (first dispatch or reassignment).
 AUDIT_ACTION = "route.dispatch"
 
-# Only the columns dispatch needs of wastebank's users and cities tables.
+# Only the columns dispatch needs of wastebank's users table.
 _users = sa.table(
     "users",
     sa.column("id", sa.Integer),
@@ -49,11 +49,6 @@ _users = sa.table(
     sa.column("city_id", sa.Integer),
     sa.column("active", sa.Boolean),
 )
-_cities = sa.table(
-    "cities", sa.column("id", sa.Integer), sa.column("timezone", sa.String)
-)
-
-_DRIVER_ROLE = "driver"
 
 
 def _field(n: int, name: str) -> str:
@@ -92,7 +87,7 @@ def _drivers(
             sa.select(_users.c.id, _users.c.username)
             .where(
                 _users.c.username.in_(set(usernames)),
-                _users.c.role == _DRIVER_ROLE,
+                _users.c.role == Role.DRIVER.value,
                 _users.c.city_id == plan.city_id,
                 _users.c.active.is_(True),
             )
@@ -251,7 +246,7 @@ def _driver_today(
     zone = None
     if actor.city_id is not None:
         zone = session.scalar(
-            sa.select(_cities.c.timezone).where(_cities.c.id == actor.city_id)
+            sa.select(CITIES.c.timezone).where(CITIES.c.id == actor.city_id)
         )
     return (now or utcnow()).astimezone(ZoneInfo(zone or default_timezone)).date()
 
