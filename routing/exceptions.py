@@ -16,6 +16,7 @@ __all__ = [
     "InvalidRoutingValue",
     "NoTrucks",
     "RoutePlanNotFound",
+    "RouteStopNotFound",
     "RoutingAccessDenied",
     "RoutingConflict",
     "RoutingError",
@@ -84,6 +85,12 @@ class RoutePlanNotFound(RoutingFieldError):
     """No route plan with that id, or not one the user may see (404)."""
 
     code = "route_plan_not_found"
+
+
+class RouteStopNotFound(RoutingFieldError):
+    """No route stop with that id on a route dispatched to the driver (404)."""
+
+    code = "route_stop_not_found"
 
 
 class InvalidRoutingReference(RoutingFieldError):

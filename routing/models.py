@@ -6,7 +6,7 @@ service day holds one :class:`Route` per truck used, each an ordered list of
 :class:`RouteStop` rows (bins served and unloadings at a facility), and the bins left
 out or skipped (:class:`RoutePlanSkip`). A dispatched route has a driver (a user with
 role ``driver``). Route stops have their own ids: drivers report on them
-(``/api/v1/route-stops/{id}/events``, a later issue).
+(``/api/v1/route-stops/{id}/events``), each report a :class:`RouteStopEvent`.
 
 Times of day in the registry (shifts, breaks, opening hours) are local to the city, as
 seconds since midnight or ``"HH:MM"`` windows; planned times are stored in UTC. Weights
@@ -33,6 +33,13 @@ TRUCK_KINDS = ("dump_truck", "arm_roll", "compactor", "pickup", "motor_cart")
 PLAN_STATUSES = ("planned", "dispatched", "completed", "cancelled")
 VISIT_KINDS = ("stop", "unload")
 PRIORITIES = ("must", "optional")
+#: What a driver reports on a visit: a bin ``collected`` or ``skipped`` (stops), a load
+#: ``unloaded`` at the facility (unloads).
+STOP_EVENT_KINDS = ("collected", "skipped", "unloaded")
+#: Why a stop was skipped.
+SKIP_REASONS = ("blocked", "already_empty", "inaccessible", "other")
+#: The visit kind each event kind belongs to.
+EVENT_VISIT_KIND = {"collected": "stop", "skipped": "stop", "unloaded": "unload"}
 SKIP_KINDS = ("skipped", "left_out")
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a bigint.
@@ -406,6 +413,22 @@ class RouteStop(db.Model):  # type: ignore[name-defined]
     route: Mapped[Route] = relationship(back_populates="stops")
     bin: Mapped[Bin | None] = relationship()
     facility: Mapped[Facility | None] = relationship()
+    #: the drivers' reports, in the order they happened (the last one counts)
+    events: Mapped[list[RouteStopEvent]] = relationship(
+        order_by=lambda: (RouteStopEvent.occurred_at, RouteStopEvent.id),
+        viewonly=True,
+    )
+
+    @property
+    def last_event(self) -> RouteStopEvent | None:
+        """The latest report: it supersedes the earlier ones."""
+        return self.events[-1] if self.events else None
+
+    @property
+    def state(self) -> str:
+        """``open`` until reported, then the kind of the latest report."""
+        last = self.last_event
+        return "open" if last is None else last.kind
 
     @property
     def timezone(self) -> str:
@@ -440,3 +463,70 @@ class RoutePlanSkip(db.Model):  # type: ignore[name-defined]
 
     plan: Mapped[RoutePlan] = relationship(back_populates="skips")
     bin: Mapped[Bin] = relationship()
+
+
+class RouteStopEvent(db.Model):  # type: ignore[name-defined]
+    """A driver's report on a visit: collected, skipped (with a reason) or unloaded.
+
+    Reports are never changed: a later one on the same visit supersedes the earlier
+    (skipped, then collected on a second pass), and both rows stay. Phones queue
+    reports while offline and send them later, each with its ``Idempotency-Key``: the
+    key is unique per driver, and the same request under it is a replay.
+    """
+
+    __tablename__ = "route_stop_events"
+    __table_args__ = (
+        sa.UniqueConstraint("driver_id", "idempotency_key"),
+        sa.Index("ix_route_stop_events_stop_id_occurred_at", "stop_id", "occurred_at"),
+        sa.CheckConstraint(_in("kind", STOP_EVENT_KINDS), name="kind"),
+        sa.CheckConstraint(
+            # IS NOT NULL spelled out: a CHECK that evaluates to NULL passes.
+            "(kind = 'skipped' AND reason IS NOT NULL AND "
+            + _in("reason", SKIP_REASONS)
+            + ")"
+            " OR (kind <> 'skipped' AND reason IS NULL)",
+            name="reason_for_skipped",
+        ),
+        sa.CheckConstraint(
+            "(kind = 'unloaded' AND ticket_no IS NOT NULL"
+            " AND net_weight_kg IS NOT NULL AND net_weight_kg > 0"
+            " AND tpa_delivery_id IS NOT NULL)"
+            " OR (kind <> 'unloaded' AND ticket_no IS NULL AND net_weight_kg IS NULL"
+            " AND tpa_delivery_id IS NULL)",
+            name="ticket_for_unloaded",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(_BIG_ID, primary_key=True, autoincrement=True)
+    stop_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("route_stops.id"), nullable=False
+    )
+    driver_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), nullable=False)
+    kind: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    #: why a stop was skipped (skipped only)
+    reason: Mapped[str | None] = mapped_column(sa.String(16), nullable=True)
+    note: Mapped[str | None] = mapped_column(sa.String(500), nullable=True)
+    # -- unloaded only: the weighbridge ticket, and the TPA delivery it became --
+    ticket_no: Mapped[str | None] = mapped_column(sa.String(40), nullable=True)
+    net_weight_kg: Mapped[Decimal | None] = mapped_column(
+        sa.Numeric(12, 3), nullable=True
+    )
+    tpa_delivery_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("tpa_deliveries.id"), nullable=True
+    )
+    #: when it happened, by the phone's clock (UTC)
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
+    #: when the server got it (later than ``occurred_at`` for a queued report)
+    received_at: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime, nullable=False, default=utcnow
+    )
+    idempotency_key: Mapped[str] = mapped_column(sa.String(80), nullable=False)
+    #: SHA-256 of the request: the same key with another request is refused
+    request_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+
+    stop: Mapped[RouteStop] = relationship()
+
+    @property
+    def timezone(self) -> str:
+        """The plan's zone, for showing times."""
+        return self.stop.route.plan.timezone

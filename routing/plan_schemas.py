@@ -13,7 +13,14 @@ from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from routing.models import FACILITY_KINDS, PLAN_STATUSES, PRIORITIES, TRUCK_KINDS
+from routing.models import (
+    FACILITY_KINDS,
+    PLAN_STATUSES,
+    PRIORITIES,
+    SKIP_REASONS,
+    STOP_EVENT_KINDS,
+    TRUCK_KINDS,
+)
 from routing.problem import format_time_of_day, parse_time_of_day
 from routing.snapshot import source_description
 
@@ -33,6 +40,8 @@ __all__ = [
     "RoutePlanQueryArgsSchema",
     "RoutePlanSchema",
     "RoutePlanSummarySchema",
+    "RouteStopEventCreateSchema",
+    "RouteStopEventSchema",
     "TimeOfDay",
     "TruckCreateSchema",
     "TruckQueryArgsSchema",
@@ -462,6 +471,18 @@ class DriverRouteQueryArgsSchema(Schema):
     )
 
 
+#: A stop's state: ``open`` until reported, then the kind of its latest report.
+STOP_STATES = ("open", *STOP_EVENT_KINDS)
+
+
+class LastStopEventSchema(Schema):
+    kind = fields.String(required=True, metadata={"enum": list(STOP_EVENT_KINDS)})
+    reason = fields.String(
+        required=True, allow_none=True, metadata={"enum": list(SKIP_REASONS)}
+    )
+    occurred_at = LocalDateTime(required=True)
+
+
 class DriverStopSchema(Schema):
     id = fields.Integer(required=True)
     seq = fields.Integer(required=True)
@@ -498,6 +519,19 @@ class DriverStopSchema(Schema):
     priority = fields.String(
         required=True, allow_none=True, metadata={"enum": list(PRIORITIES)}
     )
+    state = fields.String(
+        required=True,
+        metadata={
+            "enum": list(STOP_STATES),
+            "description": "open until reported, then the latest report's kind",
+        },
+    )
+    last_event = fields.Nested(
+        LastStopEventSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "the latest report (times in the city's zone)"},
+    )
 
 
 class DriverRouteSchema(Schema):
@@ -520,6 +554,66 @@ class DriverRouteSchema(Schema):
     break_start_at = LocalDateTime(required=True, allow_none=True)
     dispatched_at = LocalDateTime(required=True)
     stops = fields.List(fields.Nested(DriverStopSchema), required=True)
+
+
+# -- drivers' reports on their stops ---------------------------------------------------------
+class RouteStopEventCreateSchema(Schema):
+    kind = fields.String(
+        required=True,
+        validate=validate.OneOf(STOP_EVENT_KINDS),
+        metadata={
+            "description": "collected or skipped (a bin stop); unloaded (an unload)"
+        },
+    )
+    occurred_at = fields.AwareDateTime(
+        required=True,
+        metadata={"description": "when it happened, by the phone, with its zone"},
+    )
+    reason = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(SKIP_REASONS),
+        metadata={"description": "why it was skipped (skipped only, required)"},
+    )
+    note = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=500)
+    )
+    ticket_no = fields.String(
+        load_default=None,
+        allow_none=True,
+        # \Z, not $: "$" also matches before a trailing newline.
+        validate=validate.Regexp(
+            r"^[\x21-\x7e]{1,40}\Z", error="1-40 visible ASCII characters."
+        ),
+        metadata={"description": "weighbridge ticket number (unloaded, required)"},
+    )
+    net_weight_kg = fields.Decimal(
+        load_default=None,
+        allow_none=True,
+        # A truck's load: above 0, at most 100 t.
+        validate=validate.Range(min=0, min_inclusive=False, max=100_000),
+        metadata={"description": "net weight on the ticket (unloaded, required)"},
+    )
+
+
+class RouteStopEventSchema(Schema):
+    id = fields.Integer(required=True)
+    stop = fields.Integer(attribute="stop_id", required=True)
+    kind = fields.String(required=True, metadata={"enum": list(STOP_EVENT_KINDS)})
+    reason = fields.String(
+        required=True, allow_none=True, metadata={"enum": list(SKIP_REASONS)}
+    )
+    note = fields.String(required=True, allow_none=True)
+    ticket_no = fields.String(required=True, allow_none=True)
+    net_weight_kg = fields.Decimal(required=True, allow_none=True, as_string=True)
+    tpa_delivery = fields.Integer(
+        attribute="tpa_delivery_id",
+        required=True,
+        allow_none=True,
+        metadata={"description": "the TPA delivery the ticket became (unloaded)"},
+    )
+    occurred_at = LocalDateTime(required=True)
+    received_at = LocalDateTime(required=True)
 
 
 # -- GeoJSON (documentation of the .geojson answer) ------------------------------------------

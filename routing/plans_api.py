@@ -3,7 +3,8 @@
 ``POST /route-plans`` plans a city's collection for a day from the bins' current
 state and stores it; ``GET /route-plans/{id}`` and ``…/{id}.geojson`` read it back;
 ``POST /route-plans/{id}/dispatch`` gives its routes to drivers, and
-``GET /driver/routes`` is a driver's own routes of a day. ``/trucks``, ``/depots`` and
+``GET /driver/routes`` is a driver's own routes of a day, on whose stops they report
+with ``POST /route-stops/{id}/events``. ``/trucks``, ``/depots`` and
 ``/facilities`` register the fleet. Thin adapters over :mod:`routing.services`; admins
 everywhere, DLH staff in their own city, drivers only their own routes.
 """
@@ -27,6 +28,7 @@ from routing.exceptions import (
     InvalidRoutingReference,
     InvalidRoutingValue,
     RoutePlanNotFound,
+    RouteStopNotFound,
     RoutingAccessDenied,
     RoutingConflict,
     RoutingError,
@@ -45,6 +47,8 @@ from routing.plan_schemas import (
     RoutePlanQueryArgsSchema,
     RoutePlanSchema,
     RoutePlanSummarySchema,
+    RouteStopEventCreateSchema,
+    RouteStopEventSchema,
     TruckCreateSchema,
     TruckQueryArgsSchema,
     TruckSchema,
@@ -52,7 +56,8 @@ from routing.plan_schemas import (
 from wastebank.auth import api_actor, authenticate_bearer
 from wastebank.errors import domain_error_body, register_domain_errors
 from wastebank.extensions import db
-from wastebank.schemas import ErrorSchema
+from wastebank.idempotency import created, request_hash
+from wastebank.schemas import ErrorSchema, IdempotencyHeaderSchema
 
 bp = Blueprint(
     "routing_plans_api",
@@ -64,6 +69,7 @@ bp = Blueprint(
 register_domain_errors(
     [
         (RoutePlanNotFound, 404),
+        (RouteStopNotFound, 404),
         (DuplicateRoutingCode, 409),
         (DriverBusy, 409),
         (RoutingConflict, 409),
@@ -244,6 +250,60 @@ def list_driver_routes(args: dict[str, Any]) -> Any:
         args["service_date"],
         default_timezone=current_app.config["DEFAULT_TIMEZONE"],
     )
+
+
+@bp.route("/route-stops/<int:stop_id>/events", methods=["POST"])
+@bp.arguments(IdempotencyHeaderSchema, location="headers")
+@bp.arguments(RouteStopEventCreateSchema)
+@bp.response(
+    201,
+    RouteStopEventSchema,
+    headers={
+        "Idempotent-Replayed": {
+            "description": "true when this replays an earlier request under the key",
+            "schema": {"type": "string", "enum": ["true", "false"]},
+        }
+    },
+)
+@_doc_errors(401, 403)
+@bp.alt_response(
+    404, schema=ErrorSchema, description="No such stop on a route dispatched to you"
+)
+@bp.alt_response(
+    409,
+    schema=ErrorSchema,
+    description="The Idempotency-Key was used for another request "
+    "(idempotency_key_reused), or the ticket was recorded with other data "
+    "(duplicate_ticket); nothing is written",
+)
+@bp.alt_response(
+    422,
+    schema=ErrorSchema,
+    description="Invalid fields: a kind the stop does not take, a missing reason, "
+    "ticket or weight, a time in the future or before the route's day; the errors "
+    "name the field, and nothing is written",
+)
+def record_stop_event(
+    headers: dict[str, Any], args: dict[str, Any], stop_id: int
+) -> Any:
+    """Report on a stop of your route (drivers only): collected, skipped or unloaded.
+
+    ``Idempotency-Key`` required: a phone that queued the report offline sends it
+    again under the same key, and the replay returns the original
+    (``Idempotent-Replayed: true``). A later report on the stop supersedes the
+    earlier one. A collected bin is taken as emptied; an unloading becomes a TPA
+    delivery with its weighbridge ticket; a skipped stop stays open.
+    """
+    event, replayed = services.record_stop_event(
+        db.session,
+        api_actor(),
+        stop_id,
+        **args,
+        idempotency_key=headers["idempotency_key"],
+        request_hash=request_hash(),
+    )
+    db.session.commit()
+    return created(event, replayed)
 
 
 # -- registry --------------------------------------------------------------------------------

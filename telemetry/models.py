@@ -116,6 +116,11 @@ class Bin(db.Model):  # type: ignore[name-defined]
     last_emptied_at: Mapped[dt.datetime | None] = mapped_column(
         UTCDateTime, nullable=True
     )
+    #: the latest collection a driver reported (:func:`services.record_collection`):
+    #: newer than the newest reading, the bin is taken as empty until a reading comes
+    last_collected_at: Mapped[dt.datetime | None] = mapped_column(
+        UTCDateTime, nullable=True
+    )
 
     sensors: Mapped[list[Sensor]] = relationship(back_populates="bin")
     alerts: Mapped[list[Alert]] = relationship(

@@ -120,6 +120,14 @@ class BinSchema(Schema):
     last_emptied_at = fields.AwareDateTime(
         allow_none=True, metadata={"description": "dateLastEmptying"}
     )
+    last_collected_at = fields.AwareDateTime(
+        allow_none=True,
+        dump_only=True,
+        metadata={
+            "description": "when a driver last reported the bin collected; until a "
+            "newer reading arrives the bin shows 0 %"
+        },
+    )
     alerts = fields.List(
         fields.Nested(AlertSchema), attribute="open_alerts", dump_only=True
     )

@@ -79,6 +79,10 @@ _STATUS_BY_ALERT: Final = (
     (AlertKind.SENSOR_SILENT, "unknown"),
 )
 
+#: Alerts about how full a bin is: a reported collection closes them until a reading
+#: newer than the collection raises them again.
+_FULLNESS_ALERTS: Final = frozenset({AlertKind.BIN_FULL, AlertKind.OVERFLOW})
+
 # Only the columns we need: telemetry does not import wastebank's models.
 _cities = sa.table("cities", sa.column("id", sa.Integer), sa.column("code", sa.String))
 
@@ -1091,6 +1095,40 @@ def refresh_bin(
     _refresh_loaded(session, [bin_], now or utcnow())
 
 
+def record_collection(
+    session: SessionLike,
+    bin_id: int,
+    at: dt.datetime,
+    *,
+    now: dt.datetime | None = None,
+) -> Bin:
+    """Record that a crew emptied a bin at ``at``, and refresh its state.
+
+    Until a reading newer than ``at`` arrives, the bin is taken as empty: level 0 %,
+    emptied at ``at``, no full or overflow alert (see :func:`refresh_bin`). An older
+    collection than the one recorded changes nothing.
+
+    :param bin_id: the bin.
+    :param at: timezone-aware time of the collection.
+    :param now: timezone-aware current time (for the silent-sensor rule).
+    :returns: the bin (flushed).
+    :raises BinNotFound: no bin with that id.
+    :raises InvalidTelemetryValue: ``at`` is naive.
+    """
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise InvalidTelemetryValue(
+            "Give the collection time with its zone.", field="at"
+        )
+    bin_ = session.get(Bin, bin_id)
+    if bin_ is None:
+        raise BinNotFound(f"No bin with id {bin_id}.")
+    at = at.astimezone(dt.UTC)
+    if bin_.last_collected_at is None or at > bin_.last_collected_at:
+        bin_.last_collected_at = at
+    refresh_bin(session, bin_, now=now)
+    return bin_
+
+
 def refresh_bins(
     session: SessionLike, bin_ids: Iterable[int], *, now: dt.datetime | None = None
 ) -> int:
@@ -1257,6 +1295,24 @@ def _derive_state(
     level, rate, forecast = assessment.level, assessment.rate, assessment.forecast
     fill_pct = level.fill_pct if level else None
     last_reading_at = rows[0].measured_at if rows else None
+    last_emptied_at = assessment.last_emptied_at or bin_.last_emptied_at
+    forecast_at = forecast.full_at if forecast else None
+    collected_at = bin_.last_collected_at
+    # A collection newer than the newest reading: the crew emptied the bin after the
+    # sensor last spoke, so it is expected empty (and not full) until a reading
+    # says otherwise; then the readings rule again.
+    expected_empty = False
+    if collected_at is not None and (
+        last_reading_at is None or collected_at > last_reading_at
+    ):
+        expected_empty = True
+        fill_pct = 0.0
+        if last_emptied_at is None or collected_at > last_emptied_at:
+            last_emptied_at = collected_at
+        forecast_at = None
+        if rate is not None and rate.pct_per_day > 0:
+            days = bin_.fill_threshold_pct / rate.pct_per_day
+            forecast_at = collected_at + dt.timedelta(days=days)
 
     verdicts: dict[AlertKind, AlertVerdict] = {}
     for sensor in bin_.sensors:
@@ -1273,14 +1329,16 @@ def _derive_state(
             report_interval=dt.timedelta(seconds=sensor.report_interval_s),
             now=now,
         ):
+            if expected_empty and verdict.kind in _FULLNESS_ALERTS:
+                continue  # readings from before the collection
             verdicts.setdefault(verdict.kind, verdict)
     _write_if_changed(
         bin_,
         fill_pct=fill_pct,
         fill_rate_pct_per_day=rate.pct_per_day if rate else None,
         fill_rate_reliability=str(rate.reliability) if rate else None,
-        predicted_full_at=forecast.full_at if forecast else None,
-        last_emptied_at=assessment.last_emptied_at or bin_.last_emptied_at,
+        predicted_full_at=forecast_at,
+        last_emptied_at=last_emptied_at,
         last_reading_at=last_reading_at,
         status=_status(last_reading_at, verdicts),
     )

@@ -48,6 +48,8 @@ class Action(StrEnum):
     ROUTES_READ = "routes:read"  # route plans, trucks, depots, disposal facilities
     ROUTES_WRITE = "routes:write"  # plan routes; register trucks, depots, facilities
     OWN_ROUTES_READ = "own-routes:read"  # a driver's own dispatched routes and stops
+    # A driver's reports on the stops of their own routes: collected, skipped, unloaded.
+    ROUTE_EVENTS_WRITE = "route-events:write"
     BOOKS_READ = "books:read"  # stock, sales, cash book, the books and their summaries
     SALES_WRITE = "sales:write"  # buyers, sales and shipments to the induk
     STOCK_ADJUST = "stock:adjust"  # stock-taking corrections with a reason
@@ -82,10 +84,13 @@ _MANAGEMENT = {
     Action.NOTIFICATIONS_WRITE,
 }
 
+#: What only the driver of a route does: read it, and report on its stops.
+_DRIVING = frozenset({Action.OWN_ROUTES_READ, Action.ROUTE_EVENTS_WRITE})
+
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
-    # Everything but a driver's own routes: an admin drives no truck, and "my routes"
-    # answers 403 to every role but the driver's.
-    Role.ADMIN: frozenset(Action) - {Action.OWN_ROUTES_READ},
+    # Everything but a driver's own routes and stop reports: an admin drives no truck,
+    # and "my routes" answers 403 to every role but the driver's.
+    Role.ADMIN: frozenset(Action) - _DRIVING,
     # DLH runs the city's collection: bins, sensors, trucks and route plans of its city.
     Role.DLH: _STAFF_READ
     | {
@@ -103,7 +108,8 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.MANAGER: _COUNTER | _MANAGEMENT | {Action.BINS_READ},
     Role.CASHIER: _COUNTER,
     # Drivers see only the routes dispatched to them, never plans, bins or bank data.
-    Role.DRIVER: frozenset({Action.OWN_ROUTES_READ}),
+    # They report on the stops of those routes, and on nothing else.
+    Role.DRIVER: _DRIVING,
 }
 
 #: Roles that belong to exactly one bank.

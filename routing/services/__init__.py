@@ -19,7 +19,8 @@ messages name bins as people know them.
 Modules: :mod:`~routing.services.common` (cities, permissions, times),
 :mod:`~routing.services.fleet` (depots, facilities, trucks),
 :mod:`~routing.services.plans` (route plans), :mod:`~routing.services.dispatch`
-(routes to drivers; a driver's own routes) and :mod:`~routing.services.geojson`.
+(routes to drivers; a driver's own routes), :mod:`~routing.services.events`
+(drivers' reports on their stops) and :mod:`~routing.services.geojson`.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from routing.services.dispatch import (
     dispatch_plan,
     list_driver_routes,
 )
+from routing.services.events import record_stop_event
 from routing.services.fleet import (
     create_depot,
     create_facility,
@@ -77,6 +79,7 @@ __all__ = [
     "list_route_plans",
     "list_trucks",
     "local_midnight",
+    "record_stop_event",
     "route_plan_geojson",
     "stored_problem",
     "stored_solution",

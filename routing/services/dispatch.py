@@ -288,6 +288,7 @@ def list_driver_routes(
             selectinload(Route.depot),
             selectinload(Route.stops).selectinload(RouteStop.bin),
             selectinload(Route.stops).selectinload(RouteStop.facility),
+            selectinload(Route.stops).selectinload(RouteStop.events),
         )
         .order_by(Route.start_at, Route.id)
     ).all()

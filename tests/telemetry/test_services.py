@@ -203,6 +203,84 @@ def test_emptying_closes_the_full_alert_and_sets_last_emptied_at(
     assert closed.kind == "bin_full" and closed.closed_at is not None
 
 
+def _full_bin(db: Session, registry: Registry) -> Bin:
+    """AMB-003 at 85 % (over its 80 % threshold) from readings up to an hour ago."""
+    for minutes in (120, 90, 60):
+        _ingest_json(db, 480, NOW - dt.timedelta(minutes=minutes), refresh=False)
+    services.refresh_bin(db, registry.bins["AMB-003"], now=NOW)
+    db.commit()
+    bin_ = registry.bins["AMB-003"]
+    assert bin_.fill_pct is not None and bin_.fill_pct >= 80
+    assert [a.kind for a in bin_.open_alerts] == ["bin_full"]
+    return bin_
+
+
+def test_a_collection_newer_than_the_readings_empties_the_bin_until_one_comes(
+    db: Session, registry: Registry
+) -> None:
+    bin_ = _full_bin(db, registry)
+    collected_at = NOW - dt.timedelta(minutes=30)
+
+    services.record_collection(db, bin_.id, collected_at, now=NOW)
+    db.commit()
+
+    assert bin_.fill_pct == 0
+    assert bin_.last_collected_at == collected_at
+    assert bin_.last_emptied_at == collected_at
+    assert bin_.open_alerts == []
+    closed = db.scalars(sa.select(Alert)).one()
+    assert closed.kind == "bin_full" and closed.closed_at == NOW
+    # The batch refresh keeps it empty while no reading is newer.
+    services.refresh_all_bins(db, now=NOW + dt.timedelta(minutes=1))
+    db.commit()
+    assert bin_.fill_pct == 0
+    assert bin_.open_alerts == []
+
+
+def test_readings_newer_than_a_collection_rule_again(
+    db: Session, registry: Registry
+) -> None:
+    bin_ = _full_bin(db, registry)
+    services.record_collection(db, bin_.id, NOW - dt.timedelta(minutes=30), now=NOW)
+    db.commit()
+    assert bin_.fill_pct == 0
+
+    # The sensor still reads 85 %: the readings win over the reported collection.
+    for minutes in (20, 10):
+        _ingest_json(db, 480, NOW - dt.timedelta(minutes=minutes))
+    db.commit()
+
+    assert bin_.fill_pct is not None and bin_.fill_pct >= 80
+    assert bin_.last_reading_at == NOW - dt.timedelta(minutes=10)
+    assert [a.kind for a in bin_.open_alerts] == ["bin_full"]
+
+
+def test_a_collection_older_than_the_newest_reading_changes_no_level(
+    db: Session, registry: Registry
+) -> None:
+    bin_ = _full_bin(db, registry)
+    fill_pct = bin_.fill_pct
+    services.record_collection(db, bin_.id, NOW - dt.timedelta(hours=3), now=NOW)
+    db.commit()
+    assert bin_.fill_pct == fill_pct
+    assert bin_.last_collected_at == NOW - dt.timedelta(hours=3)
+    assert [a.kind for a in bin_.open_alerts] == ["bin_full"]
+    # An even older report does not move the recorded collection back.
+    services.record_collection(db, bin_.id, NOW - dt.timedelta(hours=5), now=NOW)
+    assert bin_.last_collected_at == NOW - dt.timedelta(hours=3)
+
+
+def test_a_collection_needs_a_known_bin_and_an_aware_time(
+    db: Session, registry: Registry
+) -> None:
+    with pytest.raises(InvalidTelemetryValue):
+        services.record_collection(
+            db, registry.bins["AMB-003"].id, NOW.replace(tzinfo=None)
+        )
+    with pytest.raises(BinNotFound):
+        services.record_collection(db, 999_999, NOW)
+
+
 def test_a_hot_reading_marks_the_bin_burning(db: Session, registry: Registry) -> None:
     topic = f"wastebank/sensors/{JSON_DEVICE}/reading"
     payload = b'{"distance_mm": 900, "temperature_c": 75.0}'

@@ -37,17 +37,20 @@ def test_dlh_reads_but_moves_nothing_and_drivers_see_no_bank_data() -> None:
     assert Action.MEMBERS_READ in ROLE_ACTIONS[Role.DLH]
     assert Action.MEMBERS_WRITE not in ROLE_ACTIONS[Role.DLH]
     assert Action.CARDS_REISSUE not in ROLE_ACTIONS[Role.DLH]
-    assert ROLE_ACTIONS[Role.DRIVER] == frozenset({Action.OWN_ROUTES_READ})
-    assert ROLE_ACTIONS[Role.ADMIN] == frozenset(Action) - {Action.OWN_ROUTES_READ}
+    driving = {Action.OWN_ROUTES_READ, Action.ROUTE_EVENTS_WRITE}
+    assert ROLE_ACTIONS[Role.DRIVER] == frozenset(driving)
+    assert ROLE_ACTIONS[Role.ADMIN] == frozenset(Action) - driving
     assert Action.USERS_WRITE not in ROLE_ACTIONS[Role.MANAGER]
 
 
-def test_only_drivers_read_their_own_routes_and_drivers_do_nothing_else() -> None:
-    holders = {
-        role
-        for role, actions in ROLE_ACTIONS.items()
-        if Action.OWN_ROUTES_READ in actions
-    }
+@pytest.mark.parametrize("action", [Action.OWN_ROUTES_READ, Action.ROUTE_EVENTS_WRITE])
+def test_only_drivers_read_their_own_routes_and_report_on_their_stops(
+    action: Action,
+) -> None:
+    holders = {role for role, actions in ROLE_ACTIONS.items() if action in actions}
     assert holders == {Role.DRIVER}
+
+
+def test_drivers_do_nothing_else() -> None:
     assert Action.ROUTES_READ not in ROLE_ACTIONS[Role.DRIVER]
     assert Action.ROUTES_WRITE not in ROLE_ACTIONS[Role.DRIVER]
