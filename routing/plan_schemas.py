@@ -499,6 +499,17 @@ class DriverStopSchema(Schema):
         allow_none=True,
         metadata={"description": "the bin's district (stops)"},
     )
+    name = fields.Function(
+        lambda stop: (stop.bin or stop.facility).name,
+        required=True,
+        metadata={"description": "the bin's or facility's name"},
+    )
+    address = fields.Function(
+        lambda stop: stop.bin.address if stop.bin is not None else None,
+        required=True,
+        allow_none=True,
+        metadata={"description": "the bin's street address, if known (stops)"},
+    )
     facility = fields.Function(
         lambda stop: stop.facility.code if stop.facility is not None else None,
         required=True,

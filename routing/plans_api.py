@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Response, current_app, jsonify
+from flask import Response, current_app, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -53,7 +53,11 @@ from routing.plan_schemas import (
     TruckQueryArgsSchema,
     TruckSchema,
 )
-from wastebank.auth import api_actor, authenticate_bearer
+from wastebank.auth import (
+    api_actor,
+    authenticate_bearer,
+    authenticate_bearer_or_session,
+)
 from wastebank.errors import domain_error_body, register_domain_errors
 from wastebank.extensions import db
 from wastebank.idempotency import created, request_hash
@@ -83,9 +87,18 @@ register_domain_errors(
 )
 
 
+#: The driver's page (``/driver``) calls these with its login session and a CSRF header.
+SESSION_ENDPOINTS = frozenset(
+    {f"{bp.name}.list_driver_routes", f"{bp.name}.record_stop_event"}
+)
+
+
 @bp.before_request
 def _require_token() -> None:
-    authenticate_bearer()
+    if request.endpoint in SESSION_ENDPOINTS:
+        authenticate_bearer_or_session()
+    else:
+        authenticate_bearer()
 
 
 def error_body(error: RoutingError) -> tuple[int, dict[str, Any]]:

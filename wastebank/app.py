@@ -153,6 +153,7 @@ def _register_blueprints(app: Flask) -> None:
         backoffice_api,
         backoffice_views,
         counter_views,
+        driver_views,
         notifications_api,
         reports_api,
         views,
@@ -174,6 +175,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(counter_views.bp)
     app.register_blueprint(backoffice_views.bp)
+    app.register_blueprint(driver_views.bp)
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import current_app, g, request
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError, validate_csrf
+from wtforms import ValidationError
 
 from wastebank import services
 from wastebank.access import Actor
@@ -33,6 +35,28 @@ def authenticate_bearer() -> None:
     user = services.user_for_token(db.session, raw.strip())
     g.user = user
     g.actor = services.actor_for(user)
+
+
+def authenticate_bearer_or_session() -> None:
+    """``before_request`` hook for the few API routes a web page calls (the driver's page).
+
+    Without an ``Authorization`` header, a logged-in browser session is accepted, and
+    every request other than GET/HEAD must carry the session's CSRF token in the
+    ``X-CSRFToken`` header: the cookie alone is sent by any site, the header only by
+    our own pages. Errors stay the API's envelope (401 ``authentication_failed``, 400
+    ``csrf_error``). With a header, or without a session, this is
+    :func:`authenticate_bearer`.
+    """
+    if "Authorization" in request.headers or not current_user.is_authenticated:
+        authenticate_bearer()
+        return
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        try:
+            validate_csrf(request.headers.get("X-CSRFToken"))
+        except ValidationError as exc:
+            raise CSRFError(str(exc)) from exc
+    g.user = current_user._get_current_object()
+    g.actor = services.actor_for(g.user)
 
 
 def api_actor() -> Actor:

@@ -47,6 +47,16 @@ class DefaultConfig:
     OSRM_PROFILE = "driving"
     OSRM_TIMEOUT_S = 30
 
+    # The driver's map: a tile URL template ({z}/{x}/{y}, optionally {s}) and the
+    # attribution its licence asks for. OpenStreetMap's own server is for light use
+    # (https://operations.osmfoundation.org/policies/tiles/); a city with many trucks
+    # points this at its own or a commercial tile server. Without tiles the page is a list.
+    MAP_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    MAP_TILE_ATTRIBUTION = (
+        '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
+        " contributors"
+    )
+
     # Flask-Babel: Indonesian first, English second.
     LANGUAGES = ("id", "en")
     BABEL_DEFAULT_LOCALE = "id"

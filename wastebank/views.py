@@ -22,7 +22,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response as BaseResponse
 
-from wastebank import cards, services
+from wastebank import cards, driver_views, services
 from wastebank.access import Action, Role
 from wastebank.auth import login_policy, ui_actor
 from wastebank.exceptions import (
@@ -58,7 +58,7 @@ def index() -> Any:
     if not current_user.is_authenticated:
         return redirect(url_for("wastebank.login"))
     if current_user.role == Role.DRIVER:
-        return render_template("wastebank/driver_home.html")
+        return driver_views.show_route()  # their start page is today's route
     return redirect(
         url_for(
             "counter.show_counter"
