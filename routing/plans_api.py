@@ -87,15 +87,23 @@ register_domain_errors(
 )
 
 
-#: The driver's page (``/driver``) calls these with its login session and a CSRF header.
+#: Web pages call these with their login session and a CSRF header, as (endpoint,
+#: method): the driver's page (``/driver``) and the DLH control room (``/dlh``). The
+#: other method of a shared URL (``GET /route-plans``) stays token-only.
 SESSION_ENDPOINTS = frozenset(
-    {f"{bp.name}.list_driver_routes", f"{bp.name}.record_stop_event"}
+    {
+        (f"{bp.name}.list_driver_routes", "GET"),
+        (f"{bp.name}.record_stop_event", "POST"),
+        (f"{bp.name}.RoutePlans", "POST"),
+        (f"{bp.name}.get_route_plan_geojson", "GET"),
+        (f"{bp.name}.dispatch_route_plan", "POST"),
+    }
 )
 
 
 @bp.before_request
 def _require_token() -> None:
-    if request.endpoint in SESSION_ENDPOINTS:
+    if (request.endpoint, request.method) in SESSION_ENDPOINTS:
         authenticate_bearer_or_session()
     else:
         authenticate_bearer()

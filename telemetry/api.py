@@ -17,6 +17,7 @@ from flask_smorest import Blueprint
 from telemetry import services
 from telemetry.exceptions import (
     AccessDenied,
+    AlertNotFound,
     BinNotFound,
     DuplicateBin,
     DuplicateSensor,
@@ -29,6 +30,7 @@ from telemetry.exceptions import (
 from telemetry.models import Sensor, SensorReading, utcnow
 from telemetry.readings import parse_plain_json
 from telemetry.schemas import (
+    AlertSchema,
     BinCreateSchema,
     BinQueryArgsSchema,
     BinSchema,
@@ -43,7 +45,11 @@ from telemetry.schemas import (
     SensorSchema,
     SensorUpdateSchema,
 )
-from wastebank.auth import api_actor, authenticate_bearer
+from wastebank.auth import (
+    api_actor,
+    authenticate_bearer,
+    authenticate_bearer_or_session,
+)
 from wastebank.errors import handle_domain_error, register_domain_errors
 from wastebank.extensions import db
 
@@ -59,6 +65,7 @@ bp = Blueprint(
 register_domain_errors(
     [
         (BinNotFound, 404),
+        (AlertNotFound, 404),
         (SensorNotFound, 404),
         (UnknownSensor, 404),
         (DuplicateBin, 409),
@@ -76,9 +83,23 @@ _DEVICE_ENDPOINTS = {"telemetry_api.record_http_reading"}
 DEVICE_KEY_HEADER = "X-Device-Key"
 
 
+#: The DLH control room (``/dlh``) calls these with its login session and a CSRF
+#: header, as (endpoint, method): ``POST /bins`` stays token-only.
+SESSION_ENDPOINTS = frozenset(
+    {
+        (f"{bp.name}.Bins", "GET"),
+        (f"{bp.name}.acknowledge_alert", "POST"),
+    }
+)
+
+
 @bp.before_request
 def _require_token() -> None:
-    if request.endpoint not in _DEVICE_ENDPOINTS:
+    if request.endpoint in _DEVICE_ENDPOINTS:
+        return
+    if (request.endpoint, request.method) in SESSION_ENDPOINTS:
+        authenticate_bearer_or_session()
+    else:
         authenticate_bearer()
 
 
@@ -88,6 +109,20 @@ def _invalid_device_key(error: InvalidDeviceKey) -> Any:
     body, status, headers = handle_domain_error(error)
     headers["WWW-Authenticate"] = f'{DEVICE_KEY_HEADER} realm="wastebank"'
     return body, status, headers
+
+
+# -- alerts --------------------------------------------------------------------------------
+@bp.route("/alerts/<int:alert_id>/acknowledge", methods=["POST"])
+@bp.response(200, AlertSchema)
+def acknowledge_alert(alert_id: int) -> Any:
+    """Acknowledge an alert of a bin (admin, DLH of its city); again changes nothing.
+
+    The alert stays open until its condition clears; the first acknowledgement is
+    audited and kept.
+    """
+    alert = services.acknowledge_alert(db.session, api_actor(), alert_id)
+    db.session.commit()
+    return alert
 
 
 # -- bins ----------------------------------------------------------------------------------

@@ -98,6 +98,12 @@ class BinNotFound(TelemetryFieldError):
     code = "bin_not_found"
 
 
+class AlertNotFound(TelemetryFieldError):
+    """No alert with that id, or not on a bin the user may see (404)."""
+
+    code = "alert_not_found"
+
+
 class SensorNotFound(TelemetryFieldError):
     """No sensor with that device id, or not one the user may see (404)."""
 

@@ -32,6 +32,10 @@ _BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 # Only the columns telemetry needs of wastebank's cities table, without importing it.
 _cities = sa.table("cities", sa.column("id", sa.Integer), sa.column("code", sa.String))
+# ... and of its users table, for the name of whoever acknowledged an alert.
+_users = sa.table(
+    "users", sa.column("id", sa.Integer), sa.column("username", sa.String)
+)
 
 
 def utcnow() -> dt.datetime:
@@ -296,5 +300,18 @@ class Alert(db.Model):  # type: ignore[name-defined]
     since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     opened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: when DLH (or an admin) acknowledged it; the alert stays open until it clears
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(
+        UTCDateTime, nullable=True
+    )
+    acknowledged_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id"), nullable=True
+    )
+    acknowledged_by: Mapped[str | None] = column_property(
+        sa.select(_users.c.username)
+        .where(_users.c.id == acknowledged_by_id)
+        .correlate_except(_users)
+        .scalar_subquery()
+    )
 
     bin: Mapped[Bin] = relationship(back_populates="alerts")

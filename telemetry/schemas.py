@@ -76,6 +76,10 @@ def _check_windows(windows: list[list[str]]) -> None:
 
 # -- alerts --------------------------------------------------------------------------------
 class AlertSchema(Schema):
+    id = fields.Integer(
+        required=True,
+        metadata={"description": "acknowledge it: /alerts/{id}/acknowledge"},
+    )
     kind = fields.String(required=True, metadata={"example": "bin_full"})
     severity = fields.String(
         required=True, metadata={"enum": ["info", "warning", "critical"]}
@@ -83,6 +87,11 @@ class AlertSchema(Schema):
     message = fields.String(required=True)
     since = fields.AwareDateTime(allow_none=True)
     opened_at = fields.AwareDateTime(required=True)
+    closed_at = fields.AwareDateTime(allow_none=True)
+    acknowledged_at = fields.AwareDateTime(allow_none=True)
+    acknowledged_by = fields.String(
+        allow_none=True, metadata={"description": "username of who acknowledged it"}
+    )
 
 
 # -- bins ----------------------------------------------------------------------------------

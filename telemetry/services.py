@@ -29,6 +29,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from telemetry.exceptions import (
     AccessDenied,
+    AlertNotFound,
     BinNotFound,
     DuplicateBin,
     DuplicateSensor,
@@ -85,6 +86,19 @@ _FULLNESS_ALERTS: Final = frozenset({AlertKind.BIN_FULL, AlertKind.OVERFLOW})
 
 # Only the columns we need: telemetry does not import wastebank's models.
 _cities = sa.table("cities", sa.column("id", sa.Integer), sa.column("code", sa.String))
+# ... and of its audit log (telemetry does not import wastebank's services).
+_audit_entries = sa.table(
+    "audit_entries",
+    sa.column("at", UTCDateTime),
+    sa.column("actor_id", sa.Integer),
+    sa.column("action", sa.String),
+    sa.column("object_type", sa.String),
+    sa.column("object_id", sa.String),
+    sa.column("before", sa.JSON),
+    sa.column("after", sa.JSON),
+)
+#: The audit action of an acknowledged alert.
+ALERT_ACKNOWLEDGE_AUDIT_ACTION: Final = "alert.acknowledge"
 
 
 # -- permissions ---------------------------------------------------------------------------
@@ -1477,3 +1491,49 @@ def list_rejected(
 def open_alerts(session: SessionLike, actor: Actor, code: str) -> list[Alert]:
     """The open alerts of a bin, oldest first."""
     return list(get_bin(session, actor, code).open_alerts)
+
+
+def acknowledge_alert(
+    session: SessionLike, actor: Actor, alert_id: int, *, now: dt.datetime | None = None
+) -> Alert:
+    """Mark an alert as seen by the city's DLH (or an admin); audited, idempotent.
+
+    Acknowledging changes nothing else: the alert stays open until its condition
+    clears, and a new alert of the bin needs its own acknowledgement. Acknowledging
+    an alert again keeps the first time and person, and writes no audit entry.
+
+    :param now: the acknowledgement time (UTC); the clock when omitted.
+    :raises AccessDenied: the role may not manage bins.
+    :raises AlertNotFound: no such alert, or on a bin of another city.
+    """
+    _require(actor, Action.BINS_WRITE)
+    alert = session.scalar(
+        sa.select(Alert)
+        .join(Bin, Alert.bin_id == Bin.id)
+        .where(Alert.id == alert_id, visible_bin_filter(actor))
+    )
+    if alert is None:
+        raise AlertNotFound(f"No alert with id {alert_id}.")
+    if alert.acknowledged_at is not None:
+        return alert
+    alert.acknowledged_at = now or utcnow()
+    alert.acknowledged_by_id = actor.user_id
+    session.execute(
+        sa.insert(_audit_entries).values(
+            at=alert.acknowledged_at,
+            actor_id=actor.user_id,
+            action=ALERT_ACKNOWLEDGE_AUDIT_ACTION,
+            object_type="Alert",
+            object_id=str(alert.id),
+            before={"acknowledged_at": None},
+            after={
+                "acknowledged_at": alert.acknowledged_at.isoformat(),
+                "bin": alert.bin.code,
+                "kind": alert.kind,
+            },
+        )
+    )
+    session.flush()
+    # The username comes from a column property: read it again after the change.
+    session.refresh(alert, ["acknowledged_by"])
+    return alert

@@ -153,6 +153,7 @@ def _register_blueprints(app: Flask) -> None:
         backoffice_api,
         backoffice_views,
         counter_views,
+        dlh_views,
         driver_views,
         notifications_api,
         reports_api,
@@ -176,6 +177,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(counter_views.bp)
     app.register_blueprint(backoffice_views.bp)
     app.register_blueprint(driver_views.bp)
+    app.register_blueprint(dlh_views.bp)
 
 
 def _register_error_handlers(app: Flask) -> None:

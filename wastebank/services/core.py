@@ -216,6 +216,50 @@ def get_city(session: SessionLike, code: str) -> City:
     return city
 
 
+def control_room_city(session: SessionLike, actor: Actor, code: str | None) -> City:
+    """The city whose collection the actor runs: a DLH's own, or any for an admin.
+
+    :param code: the city an admin asks for; a DLH's own city is used whatever it is.
+    :raises PermissionDenied: the role runs no city's collection.
+    :raises InvalidReference: an admin named no city, or an unknown one.
+    """
+    require(actor, Action.ROUTES_WRITE)
+    if actor.role is not Role.ADMIN:
+        city = session.get(City, actor.city_id) if actor.city_id is not None else None
+        if city is None:
+            raise PermissionDenied("Your account belongs to no city.")
+        return city
+    if not code:
+        raise InvalidReference("Choose a city.", field="city")
+    return get_city(session, code)
+
+
+def list_cities(session: SessionLike) -> list[City]:
+    """Every city, by code."""
+    return list(session.scalars(sa.select(City).order_by(City.code)).all())
+
+
+def list_city_drivers(session: SessionLike, actor: Actor, city: City) -> list[User]:
+    """The active drivers of a city, by username, for giving them routes.
+
+    :raises PermissionDenied: the actor may not plan that city's routes.
+    """
+    require(actor, Action.ROUTES_WRITE)
+    if actor.role is not Role.ADMIN and actor.city_id != city.id:
+        raise PermissionDenied("You may only see the drivers of your own city.")
+    return list(
+        session.scalars(
+            sa.select(User)
+            .where(
+                User.role == Role.DRIVER.value,
+                User.city_id == city.id,
+                User.active.is_(True),
+            )
+            .order_by(User.username)
+        ).all()
+    )
+
+
 def create_bank(
     session: SessionLike,
     actor: Actor,

@@ -1,0 +1,94 @@
+"""The DLH control room (Indonesian first, desktop first): bins, alerts, plans, progress.
+
+The page is a shell like the driver's page: ``static/js/dlh.js`` reads the city's bins
+(``GET /api/v1/bins``), acknowledges alerts (``POST /api/v1/alerts/{id}/acknowledge``),
+plans (``POST /api/v1/route-plans``), previews the plan's GeoJSON and dispatches it
+(``POST /api/v1/route-plans/{id}/dispatch``), all with the login session and the CSRF
+token in a header (see :func:`wastebank.auth.authenticate_bearer_or_session`), so the
+page and other clients share one adapter and one error envelope. What the forms offer
+(the city's active trucks and drivers) and today's progress are rendered here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, render_template, request
+from flask_login import current_user, login_required
+
+from routing import services as routing_services
+from routing.models import RoutePlan
+from routing.plan_schemas import MAX_TIME_LIMIT_S
+from wastebank import services
+from wastebank.access import Role
+from wastebank.auth import ui_actor
+from wastebank.extensions import db
+
+bp = Blueprint("dlh", __name__)
+
+#: Must-collect level the plan form starts with (%), as bins are configured by default.
+DEFAULT_THRESHOLD_PCT = 80
+#: Search budget the plan form starts with (s): quick enough to wait for on the page.
+DEFAULT_TIME_LIMIT_S = 5
+
+
+@bp.get("/dlh")
+@login_required
+def show_control_room() -> Any:
+    """The control room of the DLH's own city (admin: any city, ``?city=AMB``)."""
+    if current_user.role not in (Role.DLH, Role.ADMIN):
+        abort(403)
+    actor = ui_actor()
+    code = request.args.get("city", "").strip()
+    if current_user.role == Role.ADMIN and not code:
+        return render_template(
+            "wastebank/dlh_cities.html", cities=services.list_cities(db.session)
+        )
+    city = services.control_room_city(db.session, actor, code)
+    today = dt.datetime.now(ZoneInfo(city.timezone)).date()
+    plans, _ = routing_services.list_route_plans(
+        db.session, actor, city=city.code, service_date=today
+    )
+    return render_template(
+        "wastebank/dlh.html",
+        city=city,
+        today=today,
+        tomorrow=today + dt.timedelta(days=1),
+        trucks=routing_services.list_trucks(
+            db.session, actor, city=city.code, active=True
+        ),
+        drivers=services.list_city_drivers(db.session, actor, city),
+        progress=_progress(plans),
+        threshold_pct=DEFAULT_THRESHOLD_PCT,
+        time_limit_s=DEFAULT_TIME_LIMIT_S,
+        max_time_limit_s=int(MAX_TIME_LIMIT_S),
+        tile_url=current_app.config["MAP_TILE_URL"],
+        tile_attribution=current_app.config["MAP_TILE_ATTRIBUTION"],
+    )
+
+
+def _progress(plans: Sequence[RoutePlan]) -> list[dict[str, Any]]:
+    """Per dispatched route of the day: truck, driver, stops reported / all stops."""
+    rows = []
+    for plan in plans:
+        if plan.status == "cancelled":
+            continue
+        for route in plan.routes:
+            if route.driver_username is None:
+                continue
+            states = [stop.state for stop in route.stops]
+            rows.append(
+                {
+                    "plan": plan.id,
+                    "route": route.id,
+                    "truck": route.truck.code,
+                    "driver": route.driver_username,
+                    "done": sum(state != "open" for state in states),
+                    "skipped": states.count("skipped"),
+                    "total": len(states),
+                }
+            )
+    return rows
