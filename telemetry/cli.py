@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from telemetry import services
+from telemetry import demo, services
 from telemetry.exceptions import StorageError, TelemetryError
 from telemetry.modbus import ModbusPoller, PollResult, run_polling
 from telemetry.models import Bin, Sensor
@@ -42,6 +42,7 @@ from telemetry.mqtt import (
     publish_all,
     tts_uplink,
 )
+from telemetry.readings import parse_message
 from wastebank.extensions import db
 
 log = logging.getLogger(__name__)
@@ -324,14 +325,36 @@ class _SimSensor(NamedTuple):
     full_distance_mm: int
 
 
+def _store_uplinks(messages: Sequence[tuple[str, bytes]], now: datetime) -> int:
+    """Parse and store simulated uplinks as the MQTT worker would; commits.
+
+    A database error is logged and the round dropped (the next round goes on).
+    """
+    readings = [
+        parse_message(topic, payload, received_at=now) for topic, payload in messages
+    ]
+    try:
+        services.record_readings(db.session, readings)
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.exception("Simulated round not stored")
+        return 0
+    return len(readings)
+
+
 def _simulated_messages(
-    sensors: Sequence[_SimSensor], levels: dict[int, float], now: datetime, step: int
+    sensors: Sequence[_SimSensor],
+    levels: dict[int, float],
+    now: datetime,
+    step: int,
+    rise_pct: tuple[float, float] = (0.2, 2.5),
 ) -> list[tuple[str, bytes]]:
-    """One uplink per LoRaWAN sensor, its bin a little fuller than last time."""
+    """One uplink per LoRaWAN sensor, its bin ``rise_pct`` (low, high) fuller."""
     messages = []
     for sensor in sensors:
         level = levels.get(sensor.id, random.uniform(5, 60))  # noqa: S311 - demo data
-        level += random.uniform(0.2, 2.5)  # noqa: S311
+        level += random.uniform(*rise_pct)  # noqa: S311
         if level >= 98:  # the truck came
             level = random.uniform(0, 5)  # noqa: S311
         levels[sensor.id] = level
@@ -368,7 +391,15 @@ def _simulated_messages(
 
 
 @telemetry_cli.command("simulate")
-@click.option("--url", required=True, help="Broker, e.g. mqtt://localhost:1883.")
+@click.option("--url", help="Broker, e.g. mqtt://localhost:1883.")
+@click.option(
+    "--store",
+    is_flag=True,
+    help="No broker: parse the uplinks and store them through the ingest services.",
+)
+@click.option(
+    "--demo-only", is_flag=True, help="Only the demo city's sensors (telemetry.demo)."
+)
 @click.option("--username", envvar="WASTEBANK_MQTT_USERNAME")
 @click.option("--password", envvar="WASTEBANK_MQTT_PASSWORD")
 @click.option(
@@ -378,45 +409,72 @@ def _simulated_messages(
     type=click.FloatRange(0.01),
     help="Seconds between rounds of uplinks.",
 )
+@click.option(
+    "--fill-rate",
+    type=click.FloatRange(0, min_open=True),
+    help="Mean fill speed, % per day (default: 0.2-2.5 % a round, very fast).",
+)
 @click.option("--rounds", type=click.IntRange(1), help="Stop after N rounds.")
 def simulate(
-    url: str,
+    url: str | None,
+    store: bool,
+    demo_only: bool,
     username: str | None,
     password: str | None,
     interval: float,
+    fill_rate: float | None,
     rounds: int | None,
 ) -> None:
-    """Publish TTS v3 and ChirpStack v4 uplinks for every MQTT sensor (demo city)."""
-    broker = _broker(url, username, password)
-    sensors = [
-        _SimSensor(*row)
-        for row in db.session.execute(
-            sa.select(
-                Sensor.id,
-                Sensor.device_id,
-                Sensor.format,
-                Sensor.empty_distance_mm,
-                Sensor.full_distance_mm,
-            )
-            .join(Bin, Sensor.bin_id == Bin.id)
-            .where(Sensor.active, Bin.active, Sensor.format != "modbus")
-            .order_by(Sensor.device_id)
+    """Publish TTS v3 and ChirpStack v4 uplinks for every MQTT sensor (demo city).
+
+    With ``--store`` no broker is needed: each round's uplinks go through the same
+    parser and ingest service as the MQTT worker's, and are committed.
+    """
+    if (url is None) == (not store):
+        raise click.UsageError("Give either --url or --store.")
+    broker = None if url is None else _broker(url, username, password)
+    query = (
+        sa.select(
+            Sensor.id,
+            Sensor.device_id,
+            Sensor.format,
+            Sensor.empty_distance_mm,
+            Sensor.full_distance_mm,
+            Bin.fill_pct,
         )
-    ]
+        .join(Bin, Sensor.bin_id == Bin.id)
+        .where(Sensor.active, Bin.active, Sensor.format != "modbus")
+        .order_by(Sensor.device_id)
+    )
+    if demo_only:
+        query = query.where(Bin.code.in_(demo.BIN_CODES))
+    rows = db.session.execute(query).all()
     db.session.rollback()
+    sensors = [_SimSensor(*row[:5]) for row in rows]
     if not sensors:
         click.echo(
             "No MQTT sensors registered (run `flask demo load` first).", err=True
         )
         sys.exit(1)
-    levels: dict[int, float] = {}
+    # Go on from each bin's current level, so the first round does not jump.
+    levels = {row[0]: float(row[5]) for row in rows if row[5] is not None}
+    rise = (0.2, 2.5)
+    if fill_rate is not None:
+        per_round = fill_rate * interval / 86_400
+        rise = (0.5 * per_round, 1.5 * per_round)
     step = 0
     with _stop_on_signals() as stop:
         while not stop.is_set() and (rounds is None or step < rounds):
             step += 1
-            messages = _simulated_messages(sensors, levels, datetime.now(UTC), step)
-            published = publish_all(broker, messages)
-            click.echo(f"Round {step}: published {published} uplinks.")
+            now = datetime.now(UTC)
+            messages = _simulated_messages(sensors, levels, now, step, rise)
+            if broker is not None:
+                published = publish_all(broker, messages)
+                click.echo(f"Round {step}: published {published} uplinks.")
+            else:
+                click.echo(
+                    f"Round {step}: stored {_store_uplinks(messages, now)} uplinks."
+                )
             if rounds is not None and step >= rounds:
                 break
             stop.wait(interval)

@@ -249,6 +249,8 @@ _BINS: Final = (
         180,
     ),
 )
+#: The demo bins' codes (``flask telemetry simulate --demo-only``).
+BIN_CODES: Final = tuple(row[0] for row in _BINS)
 
 
 def _distance_mm(fill_pct: float, empty_mm: int, full_mm: int) -> int:

@@ -153,6 +153,7 @@ def _register_blueprints(app: Flask) -> None:
         backoffice_api,
         backoffice_views,
         counter_views,
+        dlh_dashboard,
         dlh_views,
         driver_views,
         notifications_api,
@@ -178,6 +179,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(backoffice_views.bp)
     app.register_blueprint(driver_views.bp)
     app.register_blueprint(dlh_views.bp)
+    app.register_blueprint(dlh_dashboard.bp)
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -10,7 +10,13 @@ import random
 
 from routing import demo as routing_demo
 from telemetry import demo as telemetry_demo
-from wastebank import demo_backoffice, demo_counter, demo_diversion, services
+from wastebank import (
+    demo_backoffice,
+    demo_counter,
+    demo_dispatch,
+    demo_diversion,
+    services,
+)
 from wastebank.access import SYSTEM
 from wastebank.extensions import SessionLike
 
@@ -25,6 +31,7 @@ DEMO_USERS: list[tuple[str, str, str | None, str | None, str]] = [
     ("kasir.bsu01", "cashier", "BSU01", None, "Siti Rumra"),
     ("kasir.bsu02", "cashier", "BSU02", None, "Agus Tuhumury"),
     ("sopir.1", "driver", None, "AMB", "Yosef Manuhutu"),
+    ("sopir.2", "driver", None, "AMB", "Hendrik Sapulette"),
     ("dlh.mojokerto", "dlh", None, "MJK", "Staf DLH Kota Mojokerto"),
 ]
 
@@ -168,8 +175,9 @@ def load(
     *,
     password_method: str = "scrypt",  # noqa: S107 - a hash method name
 ) -> list[tuple[str, str, str]]:
-    """Create the demo cities, banks, members, users, prices, deposits, bins, sensors
-    and Ambon's fleet (garage, TPA Toisapu, trucks).
+    """Create the demo cities, banks, members, users, prices, deposits, bins, sensors,
+    Ambon's fleet (garage, TPA Toisapu, trucks) and today's route plan, dispatched to
+    the demo drivers with the first reports on the first route.
 
     Flushes, never commits.
 
@@ -244,6 +252,7 @@ def load(
     telemetry_demo.load(session)
     routing_demo.load(session)
     demo_diversion.load(session, rng)
+    demo_dispatch.load(session)
     return demo_logins()
 
 

@@ -99,6 +99,24 @@ def test_simulate_without_sensors_fails(runner: FlaskCliRunner) -> None:
     assert "No MQTT sensors" in result.output
 
 
+def test_simulate_can_store_without_a_broker(
+    runner: FlaskCliRunner, db: Session, registry: Registry
+) -> None:
+    args = ["telemetry", "simulate", "--store", "--interval", "0.01", "--rounds", "2"]
+    result = runner.invoke(args=[*args, "--fill-rate", "120"])
+
+    assert result.exit_code == 0, result.output
+    assert "Round 2: stored 3 uplinks" in result.output
+    assert _count(db, SensorReading) == 6
+    formats = set(db.scalars(sa.select(SensorReading.source_format)))
+    assert formats == {"ttn-v3", "chirpstack-v4", "json"}
+    # Only the demo city's sensors: the registry's are not.
+    assert runner.invoke(args=[*args, "--demo-only"]).exit_code == 1
+    both = runner.invoke(args=[*args, "--url", "mqtt://127.0.0.1:1"])
+    assert both.exit_code == 2 and "either --url or --store" in both.output
+    assert runner.invoke(args=["telemetry", "simulate"]).exit_code == 2
+
+
 def test_refresh_marks_silent_sensors(
     runner: FlaskCliRunner, db: Session, registry: Registry
 ) -> None:

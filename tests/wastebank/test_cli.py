@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask.testing import FlaskCliRunner
 from sqlalchemy.orm import Session
 
+from routing.models import RoutePlan, RouteStopEvent
+from routing.services import list_driver_routes
 from wastebank import services
 from wastebank.models import Bank, Member, User
 
@@ -126,7 +130,32 @@ def test_demo_load_builds_ambon_once(runner: FlaskCliRunner, db: Session) -> Non
     assert banks == 7 and members > 50
     roles = set(db.scalars(sa.select(User.role)))
     assert roles == {"admin", "dlh", "manager", "cashier", "driver"}
+    # Today's plan of Ambon, dispatched to the demo drivers, with the first reports.
+    assert "sopir.2" in result.output
+    today = dt.datetime.now(ZoneInfo("Asia/Jayapura")).date()
+    plan = db.scalars(sa.select(RoutePlan)).one()
+    assert (plan.service_date, plan.status) == (today, "dispatched")
+    drivers = sorted(route.driver_username or "" for route in plan.routes)
+    assert drivers == ["sopir.1", "sopir.2"]
+    sopir = services.actor_for(
+        db.scalars(sa.select(User).where(User.username == "sopir.1")).one()
+    )
+    (route,) = list_driver_routes(db, sopir)
+    bins = [stop for stop in route.stops if stop.kind == "stop"]
+    reported = [("collected", None), ("skipped", "blocked")][: len(bins)]
+    events = db.scalars(sa.select(RouteStopEvent).order_by(RouteStopEvent.id)).all()
+    assert [(e.stop_id, e.kind, e.reason) for e in events] == [
+        (stop.id, kind, reason)
+        for stop, (kind, reason) in zip(bins, reported, strict=False)
+    ]
+    assert [stop.state for stop in bins][:2] == ["collected", "skipped"][: len(bins)]
+    assert bins[0].bin is not None and bins[0].bin.last_collected_at is not None
+
     again = runner.invoke(args=["demo", "load", "--if-empty"])
     assert again.exit_code == 0
     assert "not loaded again" in again.output
     assert db.scalar(sa.select(sa.func.count()).select_from(Member)) == members
+    assert db.scalar(sa.select(sa.func.count()).select_from(RoutePlan)) == 1
+    assert db.scalar(sa.select(sa.func.count()).select_from(RouteStopEvent)) == len(
+        events
+    )
