@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import re
 from typing import Any
 
+from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from wastebank import services
@@ -13,6 +15,7 @@ from wastebank.models import Bank, BankNotificationChannel, City, Member, User
 from wastebank.services import notifications
 
 PASSWORD = "correct-horse-9"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _seq = itertools.count(1)
 
 
@@ -69,3 +72,25 @@ def make_notification_channel(
     }
     fields.update(overrides)
     return notifications.set_channel(session, SYSTEM, bank.code, **fields)
+
+
+def csrf_token(client: FlaskClient, path: str = "/login") -> str:
+    """The CSRF token of the form on ``path``, in the client's session."""
+    match = CSRF.search(client.get(path, follow_redirects=True).get_data(as_text=True))
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def login(client: FlaskClient, username: str, password: str = PASSWORD) -> str:
+    """Log in through the form, as a person does; returns the new session's CSRF token
+    (logging in starts a fresh session, and with it a fresh token)."""
+    response = client.post(
+        "/login",
+        data={
+            "username": username,
+            "password": password,
+            "csrf_token": csrf_token(client),
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return csrf_token(client, "/")

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from routing import services as routing_services
-from routing.models import Depot, Facility, Truck
+from routing.models import Depot, Facility, Route, Truck
 from telemetry import services as telemetry_services
 from telemetry.models import Bin
 from telemetry.readings import parse_plain_json
@@ -175,3 +175,28 @@ def add_bin(
 def offset(dlat: float, dlon: float) -> tuple[float, float]:
     """A point near the centre (degrees; 0.01 is about 1.1 km)."""
     return (CENTRE[0] + dlat, CENTRE[1] + dlon)
+
+
+def plan_and_dispatch(
+    session: Session,
+    *,
+    driver: str = "sopir",
+    service_date: dt.date = SERVICE_DATE,
+    **request: Any,
+) -> Route:
+    """Plan Ambon's day as ``SYSTEM`` (tiny budget, seed 1), expect one route, give it
+    to ``driver`` and commit; returns the route."""
+    plan = routing_services.create_route_plan(
+        session,
+        SYSTEM,
+        service_date=service_date,
+        city="AMB",
+        time_limit_s=TIME_LIMIT_S,
+        seed=1,
+        **request,
+    )
+    session.commit()
+    (route,) = plan.routes
+    routing_services.dispatch_plan(session, SYSTEM, plan.id, [(route.id, driver)])
+    session.commit()
+    return route

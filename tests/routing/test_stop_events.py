@@ -24,12 +24,12 @@ from telemetry.readings import parse_plain_json
 from tests import factories
 from tests.routing.conftest import (
     SERVICE_DATE,
-    TIME_LIMIT_S,
     WIT,
     Fleet,
     add_bin,
+    plan_and_dispatch,
 )
-from wastebank.access import SYSTEM, Actor, Role
+from wastebank.access import Actor, Role
 from wastebank.models import AuditEntry, TpaDelivery, User
 
 MINE = "/api/v1/driver/routes"
@@ -57,18 +57,7 @@ def trip(db: Session, fleet: Fleet) -> Trip:
     bin_ = add_bin(db, "AMB-S", fill_pct=95)
     other = factories.make_user(db, username="sopir.2", role="driver", city_code="AMB")
     db.commit()
-    plan = services.create_route_plan(
-        db,
-        SYSTEM,
-        service_date=SERVICE_DATE,
-        city="AMB",
-        time_limit_s=TIME_LIMIT_S,
-        seed=1,
-    )
-    db.commit()
-    (route,) = plan.routes
-    services.dispatch_plan(db, SYSTEM, plan.id, [(route.id, "sopir")])
-    db.commit()
+    route = plan_and_dispatch(db)
     stop, unload = route.stops
     assert (stop.kind, unload.kind) == ("stop", "unload")
     return Trip(

@@ -12,8 +12,9 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from tests import factories
 from tests.wastebank.conftest import World
-from tests.wastebank.test_counter_views import CSRF, KEY, _login
+from tests.wastebank.test_counter_views import CSRF, KEY
 from wastebank import services
 from wastebank.access import SYSTEM
 from wastebank.models import Member, Sale, utcnow
@@ -50,7 +51,7 @@ def _form(page: str) -> dict[str, str]:
 def test_manager_records_a_sale_through_the_form_once(
     client: FlaskClient, db: Session, stocked: World
 ) -> None:
-    _login(client, "mu")
+    factories.login(client, "mu")
     home = client.get("/backoffice", follow_redirects=True)
     assert home.status_code == 200
     page = home.get_data(as_text=True)
@@ -83,7 +84,7 @@ def test_manager_records_a_sale_through_the_form_once(
 def test_an_oversold_form_is_shown_again_with_the_reason(
     client: FlaskClient, db: Session, stocked: World
 ) -> None:
-    _login(client, "mu")
+    factories.login(client, "mu")
     form_page = client.get("/banks/BSU1/sales/new").get_data(as_text=True)
     buyer = re.search(r'<option value="(\d+)"[^>]*>Pengepul', form_page)
     assert buyer
@@ -106,7 +107,7 @@ def test_an_oversold_form_is_shown_again_with_the_reason(
 def test_cashier_reads_the_books_but_cannot_sell(
     client: FlaskClient, db: Session, stocked: World
 ) -> None:
-    _login(client, "kasir")
+    factories.login(client, "kasir")
     assert client.get("/banks/BSU1/backoffice").status_code == 200
     assert client.get("/banks/BSU1/sales/new").status_code == 403
     assert client.get("/banks/BSU2/backoffice").status_code == 404
@@ -126,7 +127,7 @@ def test_savings_book_pnl_and_summaries_render(
     client: FlaskClient, db: Session, stocked: World
 ) -> None:
     member = stocked.members["BSU1"]
-    _login(client, "mi")  # the induk's manager reaches its units
+    factories.login(client, "mi")  # the induk's manager reaches its units
     page = client.get(f"/members/{member.id}/savings-book").get_data(as_text=True)
     assert "Buku tabungan" in page
     assert re.search(r'id="book-total">Rp40\.500<', page)
@@ -154,7 +155,7 @@ def test_savings_book_pnl_and_summaries_render(
 def test_dlh_reads_its_city_summary_and_moves_no_money(
     client: FlaskClient, db: Session, stocked: World
 ) -> None:
-    _login(client, "dlh")
+    factories.login(client, "dlh")
     year = services.local_date(stocked.unit, utcnow()).year
     page = client.get(f"/cities/AMB/summary?year={year}")
     assert page.status_code == 200
@@ -178,7 +179,7 @@ def test_dlh_reads_its_city_summary_and_moves_no_money(
 def test_manager_writes_an_expense_and_corrects_stock(
     client: FlaskClient, db: Session, stocked: World
 ) -> None:
-    _login(client, "mu")
+    factories.login(client, "mu")
     page = client.get("/banks/BSU1/cash-entries/new").get_data(as_text=True)
     response = client.post(
         "/banks/BSU1/cash-entries",
@@ -290,7 +291,7 @@ def test_an_import_with_bad_rows_reports_them_and_imports_nothing(
             [None, None, None, None, None, None, None, None, None],  # a blank line
         ]
     )
-    _login(client, "kasir")
+    factories.login(client, "kasir")
     for dry_run in (True, False):
         response = _upload(client, data, "buku-induk.xlsx", dry_run=dry_run)
         assert response.status_code == 422
@@ -316,7 +317,7 @@ def test_a_clean_register_is_checked_then_imported(
         b"1;Yohana Latumahina;Lorong 3;002;004;Batu Merah;081234567890;;\n"
         b"2;SD Negeri 5 Ambon;Jl. Sultan Babullah;;;Honipopu;;;kolektif\n"
     )
-    _login(client, "kasir")
+    factories.login(client, "kasir")
     dry = _upload(client, data, "register.csv", dry_run=True)
     assert dry.status_code == 200
     assert "Semua 2 baris dapat diimpor" in dry.get_data(as_text=True)

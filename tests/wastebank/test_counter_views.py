@@ -17,23 +17,8 @@ from wastebank import counter_forms, demo, services
 from wastebank.access import SYSTEM
 from wastebank.models import Deposit, LedgerEntry, Withdrawal
 
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+CSRF = factories.CSRF
 KEY = re.compile(r'name="idempotency_key" value="([^"]+)"')
-
-
-def _login(client: FlaskClient, username: str) -> None:
-    page = client.get("/login").get_data(as_text=True)
-    match = CSRF.search(page)
-    assert match
-    response = client.post(
-        "/login",
-        data={
-            "username": username,
-            "password": factories.PASSWORD,
-            "csrf_token": match.group(1),
-        },
-    )
-    assert response.status_code == 302
 
 
 def _catalogue(db: Session) -> None:
@@ -65,7 +50,7 @@ def _catalogue(db: Session) -> None:
 def counter(db: Session, world: World, client: FlaskClient) -> FlaskClient:
     """The BSU1 cashier, logged in, with a priced catalogue."""
     _catalogue(db)
-    _login(client, "kasir")
+    factories.login(client, "kasir")
     return client
 
 
@@ -126,7 +111,7 @@ def test_counter_is_for_cashiers_and_managers(
         ("sopir", 403),
     ]:
         browser = client.application.test_client()
-        _login(browser, username)
+        factories.login(browser, username)
         assert browser.get("/counter").status_code == status, username
         page = browser.get("/", follow_redirects=True).get_data(as_text=True)
         match = CSRF.search(page)  # the log-out form's token
@@ -294,15 +279,11 @@ def test_receipts_are_scoped_and_offer_a4(
     assert 'class="receipt-page paper-58"' in counter.get(location).get_data(
         as_text=True
     )
-    counter.post("/logout", data={"csrf_token": _csrf_of(counter, "/counter")})
-    _login(counter, "mu")  # BSU1's manager sees it
+    counter.post(
+        "/logout", data={"csrf_token": factories.csrf_token(counter, "/counter")}
+    )
+    factories.login(counter, "mu")  # BSU1's manager sees it
     assert counter.get(location).status_code == 200
-
-
-def _csrf_of(client: FlaskClient, path: str) -> str:
-    match = CSRF.search(client.get(path).get_data(as_text=True))
-    assert match
-    return match.group(1)
 
 
 def test_another_banks_cashier_cannot_open_a_receipt(
@@ -311,8 +292,10 @@ def test_another_banks_cashier_cannot_open_a_receipt(
     location = _deposit(counter, _form(counter, world), [("PET", "1")]).location
     factories.make_user(db, username="kasir2", role="cashier", bank_code="BSU2")
     db.commit()
-    counter.post("/logout", data={"csrf_token": _csrf_of(counter, "/counter")})
-    _login(counter, "kasir2")
+    counter.post(
+        "/logout", data={"csrf_token": factories.csrf_token(counter, "/counter")}
+    )
+    factories.login(counter, "kasir2")
     assert counter.get(location).status_code == 404
 
 

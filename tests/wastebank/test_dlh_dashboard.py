@@ -16,12 +16,12 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from tests import factories
 from tests.wastebank.test_spreadsheets import HOSTILE
 from wastebank import demo, dlh_dashboard
 from wastebank.access import SYSTEM
 from wastebank.services import diversion
 
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 DATA = re.compile(
     r'<script type="application/json" id="dashboard-data">(.*?)</script>', re.S
 )
@@ -32,21 +32,6 @@ def demo_data(db: Session) -> None:
     """The demo: Ambon's banks and deposits, diversion profile, 14 days of tickets."""
     demo.load(db, password_method="pbkdf2:sha256:1000")
     db.commit()
-
-
-def _login(client: FlaskClient, username: str) -> None:
-    page = client.get("/login").get_data(as_text=True)
-    match = CSRF.search(page)
-    assert match
-    response = client.post(
-        "/login",
-        data={
-            "username": username,
-            "password": demo.DEMO_PASSWORD,
-            "csrf_token": match.group(1),
-        },
-    )
-    assert response.status_code == 302
 
 
 def _period() -> tuple[dt.date, dt.date]:
@@ -85,7 +70,7 @@ def test_an_anonymous_visitor_is_sent_to_the_login(client: FlaskClient) -> None:
 def test_only_dlh_and_admin_may_open_the_dashboard(
     client: FlaskClient, demo_data: None, who: str
 ) -> None:
-    _login(client, who)
+    factories.login(client, who, demo.DEMO_PASSWORD)
     assert client.get("/dlh/diversion?city=AMB").status_code == 403
     assert client.get("/dlh/diversion/months.csv?city=AMB").status_code == 403
 
@@ -93,14 +78,14 @@ def test_only_dlh_and_admin_may_open_the_dashboard(
 def test_a_dlh_sees_its_own_city_whatever_it_asks(
     client: FlaskClient, demo_data: None
 ) -> None:
-    _login(client, "dlh.mojokerto")
+    factories.login(client, "dlh.mojokerto", demo.DEMO_PASSWORD)
     page = client.get("/dlh/diversion?city=AMB").get_data(as_text=True)
     assert "Mojokerto" in page
     assert "Ambon" not in page
 
 
 def test_an_admin_picks_a_city(client: FlaskClient, demo_data: None) -> None:
-    _login(client, "admin")
+    factories.login(client, "admin", demo.DEMO_PASSWORD)
     choose = client.get("/dlh/diversion")
     assert choose.status_code == 200
     assert 'id="cities"' in choose.get_data(as_text=True)
@@ -112,14 +97,14 @@ def test_an_admin_picks_a_city(client: FlaskClient, demo_data: None) -> None:
 def test_the_control_room_links_to_the_dashboard(
     client: FlaskClient, demo_data: None
 ) -> None:
-    _login(client, "dlh.ambon")
+    factories.login(client, "dlh.ambon", demo.DEMO_PASSWORD)
     page = client.get("/dlh").get_data(as_text=True)
     assert 'href="/dlh/diversion?city=AMB"' in page
     assert "Dasbor diversi" in page  # Indonesian first
 
 
 def test_a_bad_date_or_table_is_refused(client: FlaskClient, demo_data: None) -> None:
-    _login(client, "dlh.ambon")
+    factories.login(client, "dlh.ambon", demo.DEMO_PASSWORD)
     assert client.get("/dlh/diversion?from=kemarin").status_code == 400
     assert client.get("/dlh/diversion/other.csv").status_code == 404
     assert client.get("/dlh/diversion/months.pdf").status_code == 404
@@ -130,7 +115,7 @@ def test_the_figures_are_the_reports_for_the_same_period(
     client: FlaskClient, demo_data: None
 ) -> None:
     date_from, date_to = _period()
-    _login(client, "dlh.ambon")
+    factories.login(client, "dlh.ambon", demo.DEMO_PASSWORD)
     response = client.get(
         f"/dlh/diversion?from={date_from.isoformat()}&to={date_to.isoformat()}"
     )
@@ -219,7 +204,7 @@ def _xlsx_rows(body: bytes) -> list[list[Any]]:
 def test_the_page_links_a_csv_and_an_xlsx_of_each_table(
     client: FlaskClient, demo_data: None
 ) -> None:
-    _login(client, "dlh.ambon")
+    factories.login(client, "dlh.ambon", demo.DEMO_PASSWORD)
     page = client.get("/dlh/diversion").get_data(as_text=True)
     for table in ("figures", "months", "materials"):
         for extension in ("csv", "xlsx"):
@@ -229,7 +214,7 @@ def test_the_page_links_a_csv_and_an_xlsx_of_each_table(
 def test_the_figures_download_is_the_reports_export(
     client: FlaskClient, demo_data: None
 ) -> None:
-    _login(client, "dlh.ambon")
+    factories.login(client, "dlh.ambon", demo.DEMO_PASSWORD)
     report = _report(*_period())
     keys = {figure.key for figure in report.figures}
     csv_rows = _csv_rows(_download(client, "figures", "csv"))
@@ -242,7 +227,7 @@ def test_the_figures_download_is_the_reports_export(
 def test_the_months_download_has_a_row_per_month(
     client: FlaskClient, demo_data: None
 ) -> None:
-    _login(client, "dlh.ambon")
+    factories.login(client, "dlh.ambon", demo.DEMO_PASSWORD)
     spans = dlh_dashboard.month_spans(*_period())
     column = 3 + 2 * dlh_dashboard.MONTH_KEYS.index("tpa_delivered_kg")
     for rows in (
@@ -261,7 +246,7 @@ def test_the_months_download_has_a_row_per_month(
 def test_the_materials_download_has_a_row_per_material(
     client: FlaskClient, demo_data: None
 ) -> None:
-    _login(client, "dlh.ambon")
+    factories.login(client, "dlh.ambon", demo.DEMO_PASSWORD)
     report = _report(*_period())
     expected = {
         f.key.removeprefix("bank_intake_kg.material."): _value(f)

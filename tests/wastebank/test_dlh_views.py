@@ -12,14 +12,11 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from routing import services as routing_services
 from routing.models import Route
 from telemetry.models import Alert
 from tests import factories
 from tests.routing import conftest as routing_conftest
-from tests.routing.conftest import Fleet, add_bin, offset
-from tests.wastebank.test_driver_views import _login
-from wastebank.access import SYSTEM
+from tests.routing.conftest import Fleet, add_bin, offset, plan_and_dispatch
 
 #: Ambon's garage, TPA, trucks and users of every role, as the routing tests have them.
 fleet = routing_conftest.fleet
@@ -73,7 +70,7 @@ def test_an_anonymous_visitor_is_sent_to_the_login(client: FlaskClient) -> None:
 def test_only_dlh_and_admin_may_open_the_control_room(
     client: FlaskClient, fleet: Fleet, who: str
 ) -> None:
-    _login(client, who)
+    factories.login(client, who)
     response = client.get("/dlh")
     assert response.status_code == 403
     assert response.mimetype == "text/html"
@@ -82,7 +79,7 @@ def test_only_dlh_and_admin_may_open_the_control_room(
 def test_dlh_sees_its_citys_trucks_drivers_and_tomorrow(
     client: FlaskClient, bins: Fleet
 ) -> None:
-    _login(client, "dlh")
+    factories.login(client, "dlh")
     response = client.get("/dlh")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
@@ -101,7 +98,7 @@ def test_dlh_sees_its_citys_trucks_drivers_and_tomorrow(
 def test_another_citys_dlh_gets_its_own_city_whatever_it_asks(
     client: FlaskClient, bins: Fleet
 ) -> None:
-    _login(client, "dlh2")
+    factories.login(client, "dlh2")
     page = client.get("/dlh?city=AMB").get_data(as_text=True)
     assert 'data-city="MJK"' in page
     assert "Kota Mojokerto" in page
@@ -111,7 +108,7 @@ def test_another_citys_dlh_gets_its_own_city_whatever_it_asks(
 
 
 def test_an_admin_picks_a_city(client: FlaskClient, bins: Fleet) -> None:
-    _login(client, "admin")
+    factories.login(client, "admin")
     picker = client.get("/dlh").get_data(as_text=True)
     assert "/dlh?city=AMB" in picker and "/dlh?city=MJK" in picker
     page = client.get("/dlh?city=AMB").get_data(as_text=True)
@@ -124,7 +121,7 @@ def test_an_admin_picks_a_city(client: FlaskClient, bins: Fleet) -> None:
 def test_the_control_room_is_in_the_menu_of_dlh(
     client: FlaskClient, fleet: Fleet
 ) -> None:
-    _login(client, "dlh")
+    factories.login(client, "dlh")
     assert 'href="/dlh"' in client.get("/members").get_data(as_text=True)
 
 
@@ -132,7 +129,7 @@ def test_the_control_room_is_in_the_menu_of_dlh(
 def test_another_citys_dlh_cannot_see_ambons_bins_through_the_session(
     client: FlaskClient, db: Session, bins: Fleet
 ) -> None:
-    token = _login(client, "dlh2")
+    token = factories.login(client, "dlh2")
     response = client.get("/api/v1/bins?city=AMB&page_size=1000")
     codes = [b["code"] for b in response.get_json() or []]
     assert not any(code.startswith("AMB") for code in codes)
@@ -149,7 +146,7 @@ def test_another_citys_dlh_cannot_see_ambons_bins_through_the_session(
 def test_dlh_acknowledges_with_the_session_and_the_csrf_header(
     client: FlaskClient, db: Session, bins: Fleet
 ) -> None:
-    token = _login(client, "dlh")
+    token = factories.login(client, "dlh")
     bins_ = client.get("/api/v1/bins?city=AMB").get_json()
     (full,) = [b for b in bins_ if b["code"] == "AMB-1"]
     alert_id = full["alerts"][0]["id"]
@@ -167,7 +164,7 @@ def test_dlh_acknowledges_with_the_session_and_the_csrf_header(
 def test_dlh_plans_previews_and_dispatches_with_the_session(
     client: FlaskClient, db: Session, bins: Fleet
 ) -> None:
-    token = _login(client, "dlh")
+    token = factories.login(client, "dlh")
     headers = {"X-CSRFToken": token}
     created = client.post(
         "/api/v1/route-plans",
@@ -201,7 +198,7 @@ def test_dlh_plans_previews_and_dispatches_with_the_session(
 def test_a_plan_without_the_csrf_header_is_refused(
     client: FlaskClient, bins: Fleet
 ) -> None:
-    _login(client, "dlh")
+    factories.login(client, "dlh")
     response = client.post(
         "/api/v1/route-plans",
         json={"date": _tomorrow_in_ambon().isoformat(), "time_limit_s": TIME_LIMIT_S},
@@ -230,7 +227,7 @@ def test_a_plan_without_the_csrf_header_is_refused(
 def test_every_other_api_route_still_needs_a_token(
     client: FlaskClient, bins: Fleet, method: str, path: str
 ) -> None:
-    token = _login(client, "dlh")
+    token = factories.login(client, "dlh")
     response = client.open(path, method=method, json={}, headers={"X-CSRFToken": token})
     assert response.status_code == 401
     assert response.get_json()["type"] == "authentication_failed"
@@ -241,21 +238,8 @@ def test_todays_routes_show_their_progress(
     client: FlaskClient, db: Session, bins: Fleet
 ) -> None:
     today = dt.datetime.now(ZoneInfo("Asia/Jayapura")).date()
-    plan = routing_services.create_route_plan(
-        db,
-        SYSTEM,
-        service_date=today,
-        city="AMB",
-        trucks=["T1"],
-        threshold_pct=80,
-        time_limit_s=TIME_LIMIT_S,
-        seed=1,
-    )
-    db.commit()
-    (route,) = plan.routes
-    routing_services.dispatch_plan(db, SYSTEM, plan.id, [(route.id, "sopir")])
-    db.commit()
-    _login(client, "dlh")
+    route = plan_and_dispatch(db, service_date=today, trucks=["T1"], threshold_pct=80)
+    factories.login(client, "dlh")
     page = client.get("/dlh").get_data(as_text=True)
     assert f'<tr data-route="{route.id}">' in page
     assert f"0 / {len(route.stops)}" in page

@@ -3,7 +3,6 @@ two driver endpoints it calls: the API's envelope, CSRF header required for writ
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import pytest
@@ -11,24 +10,21 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from routing import services
 from routing.models import RouteStopEvent
 from telemetry.models import Bin
 from tests import factories
 from tests.routing import conftest as routing_conftest
 from tests.routing.conftest import (
     SERVICE_DATE,
-    TIME_LIMIT_S,
     Fleet,
     add_bin,
     offset,
+    plan_and_dispatch,
 )
-from wastebank.access import SYSTEM
 
 #: Ambon's garage, TPA, trucks and users of every role, as the routing tests have them.
 fleet = routing_conftest.fleet
 
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 ENVELOPE_KEYS = {"code", "status", "type", "message", "errors"}
 MINE = "/api/v1/driver/routes"
 
@@ -49,42 +45,10 @@ def shift(db: Session, fleet: Fleet) -> Shift:
     for bin_ in db.scalars(sa.select(Bin)):
         bin_.address = f"Jl. Contoh No. {bin_.code[-1]}"
     db.commit()
-    plan = services.create_route_plan(
-        db,
-        SYSTEM,
-        service_date=SERVICE_DATE,
-        city="AMB",
-        trucks=["T1"],
-        time_limit_s=TIME_LIMIT_S,
-        seed=1,
-    )
-    db.commit()
-    (route,) = plan.routes
-    services.dispatch_plan(db, SYSTEM, plan.id, [(route.id, "sopir")])
-    db.commit()
+    route = plan_and_dispatch(db, trucks=["T1"])
     stops = [s.id for s in route.stops if s.kind == "stop"]
     assert len(stops) >= 4
     return Shift(route.id, stops, [s.id for s in route.stops if s.kind == "unload"])
-
-
-def _login(client: FlaskClient, username: str) -> str:
-    """Log in through the form; returns the new session's CSRF token."""
-    page = client.get("/login").get_data(as_text=True)
-    match = CSRF.search(page)
-    assert match
-    response = client.post(
-        "/login",
-        data={
-            "username": username,
-            "password": factories.PASSWORD,
-            "csrf_token": match.group(1),
-        },
-    )
-    assert response.status_code == 302
-    # Logging in starts a fresh session, and with it a fresh token (the log-out form's).
-    match = CSRF.search(client.get("/", follow_redirects=True).get_data(as_text=True))
-    assert match
-    return match.group(1)
 
 
 def _event_count(db: Session) -> int:
@@ -107,7 +71,7 @@ def test_an_anonymous_visitor_is_sent_to_the_login(client: FlaskClient) -> None:
 def test_only_drivers_may_open_the_drivers_page(
     client: FlaskClient, fleet: Fleet, who: str
 ) -> None:
-    _login(client, who)
+    factories.login(client, who)
     response = client.get("/driver")
     assert response.status_code == 403
     assert response.mimetype == "text/html"
@@ -116,7 +80,7 @@ def test_only_drivers_may_open_the_drivers_page(
 def test_a_drivers_start_page_is_the_drivers_page(
     client: FlaskClient, fleet: Fleet
 ) -> None:
-    _login(client, "sopir")
+    factories.login(client, "sopir")
     response = client.get("/")  # where the login sends everyone
     assert response.status_code == 200
     page = response.get_data(as_text=True)
@@ -132,7 +96,7 @@ def test_the_tile_server_is_a_setting(client: FlaskClient, fleet: Fleet) -> None
     before = app.config["MAP_TILE_URL"]
     app.config["MAP_TILE_URL"] = "https://tiles.dlh.example/{z}/{x}/{y}.png"
     try:
-        _login(client, "sopir")
+        factories.login(client, "sopir")
         page = client.get("/driver?date=2026-11-20").get_data(as_text=True)
     finally:
         app.config["MAP_TILE_URL"] = before
@@ -156,7 +120,7 @@ def test_leaflet_is_served_from_the_app(client: FlaskClient) -> None:
 def test_the_page_reads_its_route_with_the_login_session(
     client: FlaskClient, shift: Shift
 ) -> None:
-    _login(client, "sopir")
+    factories.login(client, "sopir")
     response = client.get(MINE, query_string={"date": SERVICE_DATE.isoformat()})
     assert response.status_code == 200
     (route,) = response.get_json()
@@ -168,7 +132,7 @@ def test_the_page_reads_its_route_with_the_login_session(
 def test_a_report_with_the_session_needs_the_csrf_header(
     client: FlaskClient, db: Session, shift: Shift
 ) -> None:
-    token = _login(client, "sopir")
+    token = factories.login(client, "sopir")
     url = f"/api/v1/route-stops/{shift.stop_ids[0]}/events"
     refused = client.post(url, json=_collected(), headers={"Idempotency-Key": "k-1"})
     assert refused.status_code == 400
@@ -189,7 +153,7 @@ def test_a_report_with_the_session_needs_the_csrf_header(
 def test_other_roles_sessions_get_the_apis_403(
     client: FlaskClient, shift: Shift
 ) -> None:
-    _login(client, "dlh")
+    factories.login(client, "dlh")
     response = client.get(MINE)
     assert response.status_code == 403
     assert response.get_json()["type"] == "permission_denied"
@@ -205,8 +169,8 @@ def test_without_a_session_or_token_the_api_answers_401(
 
 def test_other_api_routes_still_need_a_token(client: FlaskClient, shift: Shift) -> None:
     """The session opens only the driver's two endpoints, not the rest of the API."""
-    _login(client, "sopir")
+    factories.login(client, "sopir")
     assert client.get("/api/v1/route-plans").status_code == 401
     office = client.application.test_client()
-    _login(office, "dlh")
+    factories.login(office, "dlh")
     assert office.get("/api/v1/route-plans").status_code == 401

@@ -13,23 +13,7 @@ from tests import factories
 from tests.wastebank.conftest import World
 from wastebank.models import Member
 
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def _csrf(client: FlaskClient, path: str = "/login") -> str:
-    match = CSRF.search(client.get(path).get_data(as_text=True))
-    assert match, f"no CSRF token on {path}"
-    return match.group(1)
-
-
-def _login(
-    client: FlaskClient, username: str, password: str = factories.PASSWORD
-) -> None:
-    response = client.post(
-        "/login",
-        data={"username": username, "password": password, "csrf_token": _csrf(client)},
-    )
-    assert response.status_code == 302, response.get_data(as_text=True)
+CSRF = factories.CSRF
 
 
 def test_anonymous_visit_lands_on_the_indonesian_login_page(
@@ -61,7 +45,11 @@ def test_login_with_wrong_password_shows_a_readable_message(
 ) -> None:
     response = client.post(
         "/login",
-        data={"username": "kasir", "password": "salah", "csrf_token": _csrf(client)},
+        data={
+            "username": "kasir",
+            "password": "salah",
+            "csrf_token": factories.csrf_token(client),
+        },
     )
     assert response.status_code == 401
     assert "Nama pengguna atau kata sandi salah." in response.get_data(as_text=True)
@@ -75,7 +63,7 @@ def test_forms_without_csrf_token_are_refused_readably(
     )
     assert response.status_code == 400
     assert "Formulir sudah kedaluwarsa" in response.get_data(as_text=True)
-    _login(client, "kasir")
+    factories.login(client, "kasir")
     before = _count(client, world)
     refused = client.post("/members/new", data={"bank": "BSU1", "name": "Tanpa token"})
     assert refused.status_code == 400
@@ -92,8 +80,8 @@ def _count(client: FlaskClient, world: World) -> int:
 def test_cashier_registers_a_member_through_the_form(
     client: FlaskClient, world: World
 ) -> None:
-    _login(client, "kasir")
-    token = _csrf(client, "/members/new")
+    factories.login(client, "kasir")
+    token = factories.csrf_token(client, "/members/new")
     response = client.post(
         "/members/new",
         data={
@@ -119,12 +107,12 @@ def test_cashier_registers_a_member_through_the_form(
 def test_form_errors_are_shown_in_indonesian_and_nothing_is_saved(
     client: FlaskClient, world: World
 ) -> None:
-    _login(client, "kasir")
+    factories.login(client, "kasir")
     before = _count(client, world)
     response = client.post(
         "/members/new",
         data={
-            "csrf_token": _csrf(client, "/members/new"),
+            "csrf_token": factories.csrf_token(client, "/members/new"),
             "bank": "BSU1",
             "name": "",
             "nik": "123",
@@ -141,18 +129,22 @@ def test_form_errors_are_shown_in_indonesian_and_nothing_is_saved(
 def test_cashier_cannot_use_another_banks_code_in_the_form(
     client: FlaskClient, world: World
 ) -> None:
-    _login(client, "kasir")
+    factories.login(client, "kasir")
     before = _count(client, world)
     response = client.post(
         "/members/new",
-        data={"csrf_token": _csrf(client, "/members/new"), "bank": "BSU2", "name": "X"},
+        data={
+            "csrf_token": factories.csrf_token(client, "/members/new"),
+            "bank": "BSU2",
+            "name": "X",
+        },
     )
     assert response.status_code == 422
     assert _count(client, world) == before
 
 
 def test_member_pages_are_scoped(client: FlaskClient, world: World) -> None:
-    _login(client, "kasir")
+    factories.login(client, "kasir")
     assert client.get(f"/members/{world.members['BSU1'].id}").status_code == 200
     assert client.get(f"/members/{world.members['BSU2'].id}").status_code == 404
     assert (
@@ -174,7 +166,7 @@ def test_login_does_not_redirect_off_site(client: FlaskClient, world: World) -> 
         data={
             "username": "kasir",
             "password": factories.PASSWORD,
-            "csrf_token": _csrf(client),
+            "csrf_token": factories.csrf_token(client),
         },
     )
     assert response.status_code == 302
@@ -184,7 +176,7 @@ def test_login_does_not_redirect_off_site(client: FlaskClient, world: World) -> 
 def test_driver_sees_their_own_start_page_and_no_member_register(
     client: FlaskClient, world: World
 ) -> None:
-    _login(client, "sopir")
+    factories.login(client, "sopir")
     assert "Rute saya" in client.get("/").get_data(as_text=True)
     assert client.get("/members").status_code == 403
 
@@ -196,7 +188,7 @@ def test_card_sheet_lays_out_eight_cards_per_a4_sheet(
     for i in range(members - 1):  # the world has one member at BSU1 already
         factories.make_member(db, world.unit, name=f"Kartu {i}")
     db.commit()
-    _login(client, "kasir")
+    factories.login(client, "kasir")
     page = client.get("/banks/BSU1/cards").get_data(as_text=True)
     assert page.count('class="sheet"') == (members + 7) // 8
     assert page.count('class="id-card"') == members
