@@ -23,6 +23,7 @@ from routing.models import (
 )
 from routing.problem import format_time_of_day, parse_time_of_day
 from routing.snapshot import source_description
+from wastebank.extensions import MAX_ID
 
 __all__ = [
     "DepotCreateSchema",
@@ -440,7 +441,7 @@ _USERNAME = validate.Length(min=1, max=80)
 class DispatchAssignmentSchema(Schema):
     route = fields.Integer(
         required=True,
-        validate=validate.Range(min=1),
+        validate=validate.Range(min=1, max=MAX_ID),
         metadata={"description": "id of a route of this plan"},
     )
     driver = fields.String(

@@ -385,7 +385,12 @@ def test_an_unknown_plan_is_not_found(
 
 @pytest.mark.parametrize(
     "body",
-    [{}, {"assignments": []}, {"assignments": [{"route": "x", "driver": "sopir"}]}],
+    [
+        {},
+        {"assignments": []},
+        {"assignments": [{"route": "x", "driver": "sopir"}]},
+        {"assignments": [{"route": 10**30, "driver": "sopir"}]},  # SQLite: a 500 before
+    ],
 )
 def test_malformed_assignments_are_validation_errors(
     client: FlaskClient, db: Session, day: Day, body: dict[str, Any]
