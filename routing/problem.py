@@ -198,6 +198,13 @@ class Vehicle:
     :param cost_rp_per_hour: crew and time cost, rupiah per hour of route duration.
     :param fixed_cost_rp: cost of using the truck at all that day, rupiah.
     :param allowed_facility_ids: facilities it may unload at; ``None`` = all.
+    :param start_id: where its route starts when that is not its depot: the id of
+        another :class:`Depot` of the problem, such as the truck's position when
+        the day is re-planned; ``None`` = its depot. The route still ends at
+        ``depot_id``, and ``shift_start_s`` is then the earliest departure from there.
+    :param initial_load_kg: weight already on board at the start, kg (re-planning).
+    :param initial_load_m3: volume already on board at the start, m³. A truck
+        that starts loaded unloads before going home even if it collects nothing.
     """
 
     vehicle_id: str
@@ -212,11 +219,14 @@ class Vehicle:
     cost_rp_per_hour: int = 0
     fixed_cost_rp: int = 0
     allowed_facility_ids: frozenset[str] | None = None
+    start_id: str | None = None
+    initial_load_kg: Decimal = Decimal(0)
+    initial_load_m3: Decimal = Decimal(0)
 
     def __post_init__(self) -> None:
         """Normalise quantities to ``Decimal`` and check ranges."""
-        object.__setattr__(self, "capacity_kg", _decimal(self.capacity_kg))
-        object.__setattr__(self, "capacity_m3", _decimal(self.capacity_m3))
+        for name in ("capacity_kg", "capacity_m3", "initial_load_kg", "initial_load_m3"):
+            object.__setattr__(self, name, _decimal(getattr(self, name)))
         if self.allowed_facility_ids is not None and not isinstance(
             self.allowed_facility_ids, frozenset
         ):
@@ -225,6 +235,13 @@ class Vehicle:
             )
         if self.capacity_kg <= 0 or self.capacity_m3 <= 0:
             raise ValueError(f"vehicle {self.vehicle_id}: capacities must be > 0")
+        if not (
+            0 <= self.initial_load_kg <= self.capacity_kg
+            and 0 <= self.initial_load_m3 <= self.capacity_m3
+        ):
+            raise ValueError(
+                f"vehicle {self.vehicle_id}: the initial load must be within capacity"
+            )
         if self.shift_end_s < self.shift_start_s:
             raise ValueError(f"vehicle {self.vehicle_id}: shift ends before it starts")
         if not self.speed_factor > 0:
@@ -239,6 +256,16 @@ class Vehicle:
             raise ValueError(
                 f"vehicle {self.vehicle_id}: the break must fit inside the shift"
             )
+
+    @property
+    def start_depot_id(self) -> str:
+        """Where the route starts: ``start_id``, or the depot."""
+        return self.start_id or self.depot_id
+
+    @property
+    def starts_loaded(self) -> bool:
+        """True when something is on board at the start."""
+        return self.initial_load_kg > 0 or self.initial_load_m3 > 0
 
     def travel_s(self, duration_s: int) -> int:
         """Driving time of this truck over a leg the distance source times at ``duration_s``.
@@ -341,8 +368,11 @@ class CollectionProblem:
         depot_ids = {d.depot_id for d in self.depots}
         facility_ids = {f.facility_id for f in self.facilities}
         for v in self.vehicles:
-            if v.depot_id not in depot_ids:
-                raise ValueError(f"vehicle {v.vehicle_id}: unknown depot {v.depot_id}")
+            for depot_id in (v.depot_id, v.start_depot_id):
+                if depot_id not in depot_ids:
+                    raise ValueError(
+                        f"vehicle {v.vehicle_id}: unknown depot {depot_id}"
+                    )
             unknown = (v.allowed_facility_ids or frozenset()) - facility_ids
             if unknown:
                 raise ValueError(
@@ -438,7 +468,10 @@ class Visit:
 class Route:
     """The day of one truck: depot, visits in order, back to the depot empty.
 
-    :param start_s: departure from the depot, seconds since midnight.
+    A route of a truck with a ``start_id`` (re-planning) leaves from there instead,
+    with the truck's initial load on board.
+
+    :param start_s: departure from the depot (or start), seconds since midnight.
     :param end_s: return to the depot, seconds since midnight.
     :param return_distance_m: length of the last leg, back to the depot, metres.
     :param break_start_s: when the driver's break starts, if the truck has one.

@@ -136,6 +136,9 @@ def problem_to_json(
                 "cost_rp_per_hour": v.cost_rp_per_hour,
                 "fixed_cost_rp": v.fixed_cost_rp,
                 "allowed_facility_ids": _ids(v.allowed_facility_ids),
+                "start_id": v.start_id,
+                "initial_load_kg": str(v.initial_load_kg),
+                "initial_load_m3": str(v.initial_load_m3),
             }
             for v in problem.vehicles
         ],
@@ -201,6 +204,10 @@ def problem_from_json(data: dict[str, Any]) -> CollectionProblem:
                 cost_rp_per_hour=v["cost_rp_per_hour"],
                 fixed_cost_rp=v["fixed_cost_rp"],
                 allowed_facility_ids=None if allowed is None else frozenset(allowed),
+                # Absent from snapshots stored before re-planning existed.
+                start_id=v.get("start_id"),
+                initial_load_kg=Decimal(v.get("initial_load_kg", "0")),
+                initial_load_m3=Decimal(v.get("initial_load_m3", "0")),
             )
         )
     stops = []

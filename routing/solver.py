@@ -113,6 +113,9 @@ class IndexedVehicle:
         charged on the arcs (waiting excluded; much faster to search).
     :param fixed_cost: objective units charged when the vehicle is used.
     :param rest_break: ``(earliest_start, latest_start, duration)`` in seconds.
+    :param initial_loads: load on board at the start, one per load dimension
+        (empty = none). A loaded vehicle is always used: its free arc to a final
+        node (see ``IndexedModel.final_nodes``) is a real one.
     """
 
     start: int
@@ -125,6 +128,12 @@ class IndexedVehicle:
     time_cost_coef: int = 0
     fixed_cost: int = 0
     rest_break: tuple[int, int, int] | None = None
+    initial_loads: tuple[int, ...] = ()
+
+    @property
+    def starts_loaded(self) -> bool:
+        """True when something is on board at the start."""
+        return any(self.initial_loads)
 
 
 @dataclass(frozen=True)
@@ -154,6 +163,11 @@ class IndexedModel:
         nothing. The arc from the vehicle's start to them costs nothing and
         takes no time, and the vehicle's fixed cost is charged on every other
         arc into them, so an unused vehicle costs only a constant.
+    :param first_nodes: per vehicle (or empty for none), private nodes exactly one
+        of which is the vehicle's first visit (a truck too full to collect
+        anything unloads first when the day is re-planned). Insertion heuristics
+        add one node at a time, so they could not put a bin behind an unloading
+        that only that bin needs.
     """
 
     distance: Sequence[Sequence[int]]
@@ -169,6 +183,7 @@ class IndexedModel:
     allowed_vehicles: tuple[tuple[int, ...] | None, ...] = ()
     mandatory_penalty: int | None = None
     final_nodes: tuple[tuple[int, ...], ...] = ()
+    first_nodes: tuple[tuple[int, ...], ...] = ()
 
     @property
     def num_nodes(self) -> int:
@@ -339,6 +354,7 @@ def _solve_once(
     depots = model.depot_nodes()
     # final node -> its vehicle
     final_of = {node: v for v, nodes in enumerate(model.final_nodes) for node in nodes}
+    first_of = {node: v for v, nodes in enumerate(model.first_nodes) for node in nodes}
 
     def reorder(matrix: Sequence[Sequence[int]], coef: int = 1) -> list[list[int]]:
         return [[coef * matrix[a][b] for b in order] for a in order]
@@ -349,6 +365,7 @@ def _solve_once(
         # (its fixed cost and the leg home) moves onto the arcs into its final
         # node, so that activating a vehicle costs exactly its real route; each
         # final node is private to one vehicle, so its column can carry that.
+        # A loaded vehicle keeps the real arc: it must drive to unload.
         for node, v in final_of.items():
             j, start = pos[node], pos[model.vehicles[v].start]
             if cost:
@@ -357,7 +374,8 @@ def _solve_once(
                 matrix[j][end] = 0
                 for row in matrix:
                     row[j] += charge
-            matrix[start][j] = 0
+            if not model.vehicles[v].starts_loaded:
+                matrix[start][j] = 0
         return matrix
 
     # Arc costs: one registered matrix per distinct coefficient.
@@ -393,14 +411,19 @@ def _solve_once(
         ]
         evaluator = routing.RegisterUnaryTransitVector(vector)
         slack = max_cap if model.reload_nodes else 0
+        loaded = any(veh.starts_loaded for veh in model.vehicles)
         routing.AddDimensionWithVehicleCapacity(
             evaluator,
             slack,
             [veh.capacities[k] for veh in model.vehicles],
-            True,
+            not loaded,
             f"load{k}",
         )
         dim = routing.GetDimensionOrDie(f"load{k}")
+        if loaded:
+            for v, veh in enumerate(model.vehicles):
+                initial = veh.initial_loads[k] if veh.initial_loads else 0
+                dim.CumulVar(routing.Start(v)).SetValue(initial)
         if model.reload_nodes:
             for index in range(routing.Size()):
                 if order[manager.IndexToNode(index)] not in model.reload_nodes:
@@ -469,8 +492,16 @@ def _solve_once(
         for index in indices:
             routing.VehicleVar(index).SetValues([-1, v])
             routing.NextVar(index).SetValues([index, routing.End(v)])
+    for v, candidates in enumerate(model.first_nodes):
+        if not candidates:
+            continue
+        indices = [manager.NodeToIndex(pos[node]) for node in candidates]
+        routing.AddDisjunction(indices)  # no penalty: exactly one is performed
+        for index in indices:
+            routing.VehicleVar(index).SetValues([-1, v])
+        routing.NextVar(routing.Start(v)).SetValues(indices)
     for node in range(n):
-        if node in depots or node in final_of:
+        if node in depots or node in final_of or node in first_of:
             continue
         index = manager.NodeToIndex(pos[node])
         penalty = model.penalties[node] if model.penalties else None
@@ -677,8 +708,9 @@ def _check_stops(
                 reasons.append(f"{veh.vehicle_id} is too small")
                 continue
             d_row = place_index[veh.depot_id]
+            start_row = place_index[veh.start_depot_id]
             start = _earliest_in(
-                windows, veh.shift_start_s + veh.travel_s(dist_s[d_row][s_row])
+                windows, veh.shift_start_s + veh.travel_s(dist_s[start_row][s_row])
             )
             if start is None:
                 reasons.append(
@@ -741,6 +773,17 @@ def _intermediate_copies(fleet: Sequence[Vehicle], stops: Sequence[Stop]) -> int
     return min(loads + 1, len(fleet) * 10)
 
 
+def _must_unload_first(vehicle: Vehicle, stops: Sequence[Stop]) -> bool:
+    """True when a loaded truck cannot take even the smallest of ``stops``."""
+    if not vehicle.starts_loaded or not stops:
+        return False
+    return min(s.demand_kg for s in stops) > (
+        vehicle.capacity_kg - vehicle.initial_load_kg
+    ) or min(s.demand_m3 for s in stops) > (
+        vehicle.capacity_m3 - vehicle.initial_load_m3
+    )
+
+
 def _build_model(
     problem: CollectionProblem,
     stops: Sequence[Stop],
@@ -755,12 +798,19 @@ def _build_model(
     unloading (exactly one is performed, see ``IndexedModel.final_nodes``);
     the other copies are shared, optional, and serve the earlier unloadings.
     """
-    fleet_index = sorted({v for ok in servers.values() for v in ok})
+    # Trucks that can serve something, and loaded ones (they must still unload).
+    fleet_index = sorted(
+        {v for ok in servers.values() for v in ok}
+        | {v for v, veh in enumerate(problem.vehicles) if veh.starts_loaded}
+    )
     fleet = [problem.vehicles[v] for v in fleet_index]
     to_fleet = {v: k for k, v in enumerate(fleet_index)}
     node_place: list[int] = []
     depot_node: dict[str, int] = {}
+    used = {v.depot_id for v in fleet} | {v.start_depot_id for v in fleet}
     for depot in problem.depots:
+        if depot.depot_id not in used:
+            continue  # not a node: the model would make it a stop to visit
         depot_node[depot.depot_id] = len(node_place)
         node_place.append(place_index[depot.depot_id])
     node_facility: dict[int, Facility] = {}
@@ -774,6 +824,17 @@ def _build_model(
                 node_place.append(place_index[fac.facility_id])
         final_nodes.append(tuple(mine))
     finals = {node for nodes in final_nodes for node in nodes}
+    first_nodes: list[tuple[int, ...]] = []
+    for k, veh in zip(fleet_index, fleet, strict=True):
+        mine = []
+        if _must_unload_first(veh, [s for s in stops if k in servers[s.stop_id]]):
+            for fac in problem.facilities:
+                if veh.may_unload_at(fac.facility_id) and _unload_windows(fac):
+                    mine.append(len(node_place))
+                    node_facility[len(node_place)] = fac
+                    node_place.append(place_index[fac.facility_id])
+        first_nodes.append(tuple(mine))
+    privates = finals | {node for nodes in first_nodes for node in nodes}
     copies = _intermediate_copies(fleet, stops)
     for fac in problem.facilities:
         if not any(
@@ -810,7 +871,7 @@ def _build_model(
     for node, fac in node_facility.items():
         service[node] = fac.unload_s
         windows[node] = tuple(_unload_windows(fac))
-        if node not in finals:
+        if node not in privates:
             allowed[node] = tuple(
                 v for v, veh in enumerate(fleet) if veh.may_unload_at(fac.facility_id)
             )
@@ -833,7 +894,7 @@ def _build_model(
         brk = veh.rest_break
         vehicles.append(
             IndexedVehicle(
-                start=depot_node[veh.depot_id],
+                start=depot_node[veh.start_depot_id],
                 end=depot_node[veh.depot_id],
                 capacities=(
                     _floor_units(veh.capacity_kg, _GRAMS_PER_KG),
@@ -852,6 +913,12 @@ def _build_model(
                     if brk is None
                     else (brk.earliest_start_s, brk.latest_start_s, brk.duration_s)
                 ),
+                initial_loads=(
+                    _ceil_units(veh.initial_load_kg, _GRAMS_PER_KG),
+                    _ceil_units(veh.initial_load_m3, _LITRES_PER_M3),
+                )
+                if veh.starts_loaded
+                else (),
             )
         )
     horizon = max(v.shift_end_s for v in fleet) + 1
@@ -872,6 +939,7 @@ def _build_model(
         allowed_vehicles=tuple(allowed),
         mandatory_penalty=mandatory,
         final_nodes=tuple(final_nodes),
+        first_nodes=tuple(first_nodes) if any(first_nodes) else (),
     )
     layout = _Layout(
         place_index, node_place, node_facility, node_stop, depot_node, fleet
@@ -913,19 +981,30 @@ def _to_plan(
     """Turn node sequences and service times into a plan with loads and totals."""
     routes: list[Route] = []
     for iroute in solution.routes:
-        if not any(node in layout.node_stop for node in iroute.nodes):
-            continue  # an unused truck only "visits" its private final copy
         veh = layout.fleet[iroute.vehicle]
+        if not veh.starts_loaded and not any(
+            node in layout.node_stop for node in iroute.nodes
+        ):
+            continue  # an unused truck only "visits" its private final copy
         depot_row = layout.place_index[veh.depot_id]
         brk = veh.rest_break
         visits: list[Visit] = []
-        prev_row, prev_departure = depot_row, iroute.start_s
-        load_kg, load_m3 = Decimal(0), Decimal(0)
+        prev_row, prev_departure = layout.place_index[veh.start_depot_id], iroute.start_s
+        load_kg, load_m3 = veh.initial_load_kg, veh.initial_load_m3
         collected_kg, collected_m3 = Decimal(0), Decimal(0)
         trips = 0
         distance = 0
 
         for node, start in zip(iroute.nodes, iroute.service_start_s, strict=True):
+            if (
+                node in layout.node_facility
+                and visits
+                and visits[-1].kind is VisitKind.UNLOAD
+                and visits[-1].place_id == layout.node_facility[node].facility_id
+            ):
+                # A second unloading in a row at the same place unloads nothing;
+                # a search that counts no time cost may leave one (it costs 0 m).
+                continue
             row = layout.node_place[node]
             leg_m = dist_m[prev_row][row]
             travel = veh.travel_s(dist_s[prev_row][row])
@@ -1029,7 +1108,7 @@ def solve(
     matrices = problem.distance_source.matrices(places)
     dist_m, dist_s = matrices.distance_m, matrices.duration_s
     stops, left_out, servers = _check_stops(problem, dist_s, place_index)
-    if not stops:
+    if not stops and not any(v.starts_loaded for v in problem.vehicles):
         return RoutePlan.from_routes(
             (), [s.stop_id for s in left_out], sum(s.penalty_rp for s in left_out)
         )

@@ -171,12 +171,13 @@ class _Checker:
             """True when the break starts inside [t0, t1)."""
             return b_start is not None and t0 <= b_start < t1
 
-        load_kg, load_m3 = Decimal(0), Decimal(0)
+        load_kg, load_m3 = vehicle.initial_load_kg, vehicle.initial_load_m3
         collected_kg, collected_m3 = Decimal(0), Decimal(0)
         distance, trips = 0, 0
-        # Legs are measured from the vehicle's own depot even if the route
-        # claims another one (reported above as wrong_depot).
-        prev_id, prev_dep = vehicle.depot_id, route.start_s
+        # Legs are measured from the vehicle's own start (its depot, or where it
+        # was when the day was re-planned) even if the route claims another depot
+        # (reported above as wrong_depot).
+        prev_id, prev_dep = vehicle.start_depot_id, route.start_s
         for visit in route.visits:
             pid = visit.place_id
             if pid not in self.row or pid in {d.depot_id for d in self.problem.depots}:
@@ -405,11 +406,12 @@ def validate(problem: CollectionProblem, plan: RoutePlan) -> list[Violation]:
     """List every constraint of ``problem`` that ``plan`` violates.
 
     Checked: every must-collect stop served exactly once, optional stops served
-    at most once or listed as dropped; one route per known vehicle, from and to
-    its own depot, within its shift; legs as the distance source measures them
+    at most once or listed as dropped; one route per known vehicle, from its start
+    (its depot, or its ``start_id``) to its own depot, within its shift; a route
+    for every vehicle that starts loaded; legs as the distance source measures them
     and arrivals no earlier than driving allows; time windows; facilities open
     for the whole unloading and allowed for the truck; stops allowed for the
-    truck; loads (kg and m³) within capacity, reported correctly after every
+    truck; loads (kg and m³, from the initial load) within capacity, reported correctly after every
     visit, and zero on return; the break taken inside its window, off any visit
     and fitting its leg; every route and plan total, including costs and penalties.
 
@@ -428,6 +430,13 @@ def validate(problem: CollectionProblem, plan: RoutePlan) -> list[Violation]:
             checker.add("duplicate_route", f"{vid} has more than one route", vid)
         seen.add(vid)
         checker.check_route(route)
+    for vehicle in problem.vehicles:
+        if vehicle.starts_loaded and vehicle.vehicle_id not in seen:
+            checker.add(
+                "not_empty_at_depot",
+                f"{vehicle.vehicle_id} starts loaded and has no route to unload",
+                vehicle.vehicle_id,
+            )
     checker.check_coverage(plan)
     checker.check_plan_totals(plan)
     return checker.found

@@ -436,3 +436,114 @@ def test_too_much_work_for_the_fleet_names_the_stops_left() -> None:
         solve(problem, time_limit_s=LIMIT_S)
     assert err.value.stop_ids
     assert err.value.stop_ids[0] in str(err.value)
+
+
+# -- re-planning during the day: a truck starts where it is, with what it carries ------
+def _mid_day_problem(vehicles: list[Vehicle], stops: list[Stop]) -> CollectionProblem:
+    """Garage G and the truck's position P (near the TPA), as re-planning builds it."""
+    return CollectionProblem(
+        (Depot("G", -3.70, 128.18), Depot("P", -3.66, 128.23)),
+        (Facility("TPA", -3.65, 128.24, unload_s=900),),
+        tuple(vehicles),
+        tuple(stops),
+    )
+
+
+def test_a_truck_that_starts_elsewhere_leaves_from_there_and_ends_at_its_depot() -> (
+    None
+):
+    stops = city(5)
+    problem = _mid_day_problem(
+        [truck("T1", 5000, start_id="P", shift_start_s=10 * H)], stops
+    )
+    plan = solve(problem, time_limit_s=LIMIT_S, seed=0)
+    assert_invariants(problem, plan)
+    (route,) = plan.routes
+    assert route.start_s >= 10 * H
+    assert route.depot_id == "G"
+    # The first leg is measured from P, not from the garage.
+    source = problem.distance_source
+    places = {p.place_id: p for p in problem.places()}
+    first = route.visits[0].place_id
+    from_p = source.matrices([places["P"], places[first]]).distance_m[0][1]
+    from_g = source.matrices([places["G"], places[first]]).distance_m[0][1]
+    assert from_p != from_g
+    assert route.visits[0].distance_m == from_p
+    # The same route checked as if it left from the garage is wrong.
+    at_garage = replace(problem, vehicles=(truck("T1", 5000, shift_start_s=10 * H),))
+    assert any(v.code == "wrong_leg" for v in validate(at_garage, plan))
+
+
+def test_initial_load_counts_against_capacity_and_is_unloaded() -> None:
+    """900 of 1000 kg on board: the first 150 kg bin needs an unload before it."""
+    stops = [Stop("S1", -3.69, 128.19, Decimal(150), Decimal("0.4"))]
+    loaded = truck(
+        "T1",
+        1000,
+        start_id="P",
+        initial_load_kg=Decimal(900),
+        # Crew time costs: without it an idle extra unloading is free.
+        cost_rp_per_hour=60_000,
+    )
+    problem = _mid_day_problem([loaded], stops)
+    plan = solve(problem, time_limit_s=LIMIT_S, seed=0)
+    assert_invariants(problem, plan)
+    (route,) = plan.routes
+    kinds = [v.kind for v in route.visits]
+    assert kinds == [VisitKind.UNLOAD, VisitKind.STOP, VisitKind.UNLOAD]
+    assert route.collected_kg == Decimal(150)  # what it carried is not "collected" here
+    # Loads count from the initial load: the same route without its first unloading
+    # overloads the truck, and the check says so.
+    shortcut = replace(route, visits=route.visits[1:])
+    codes = {v.code for v in validate(problem, replace(plan, routes=(shortcut,)))}
+    assert "capacity_kg" in codes
+
+
+def test_a_loaded_truck_with_nothing_to_collect_still_goes_to_unload() -> None:
+    """Optional bins not worth it: the loaded truck still drives P -> TPA -> G."""
+    far = [
+        Stop(
+            "S1",
+            -3.80,
+            128.30,
+            Decimal(50),
+            Decimal("0.1"),
+            priority=Priority.OPTIONAL,
+            penalty_rp=0,
+        )
+    ]
+    loaded = truck(
+        "T1",
+        1000,
+        start_id="P",
+        initial_load_kg=Decimal(400),
+        initial_load_m3=Decimal(2),
+    )
+    idle = truck("T2", 1000)
+    problem = _mid_day_problem([loaded, idle], far)
+    plan = solve(problem, time_limit_s=LIMIT_S, seed=0)
+    assert_invariants(problem, plan)
+    assert [r.vehicle_id for r in plan.routes] == ["T1"]
+    (route,) = plan.routes
+    assert [v.kind for v in route.visits] == [VisitKind.UNLOAD]
+    assert route.distance_m > 0
+    # Without that route the loaded truck would keep its load: the check says so.
+    no_routes = RoutePlan.from_routes((), plan.dropped_stop_ids, plan.penalty_rp)
+    assert any(v.code == "not_empty_at_depot" for v in validate(problem, no_routes))
+
+
+def test_start_id_and_initial_load_are_checked() -> None:
+    with pytest.raises(ValueError, match="initial load"):
+        truck("T1", 1000, initial_load_kg=Decimal(1001))
+    with pytest.raises(ValueError, match="unknown depot X"):
+        problem_with(city(1), [truck("T1", start_id="X")])
+
+
+def test_matrix_source_aliases_share_rows() -> None:
+    source = MatrixSource(("A", "B"), ((0, 5), (7, 0)), ((0, 50), (70, 0)))
+    aliased = source.with_aliases({"at:T1": "B"})
+    assert aliased.place_ids == ("A", "B", "at:T1")
+    assert aliased.distance_m[2] == (7, 0, 0)
+    assert aliased.duration_s[0] == (0, 50, 50)
+    with pytest.raises(KeyError):
+        source.with_aliases({"x": "Z"})
