@@ -225,7 +225,12 @@ class Vehicle:
 
     def __post_init__(self) -> None:
         """Normalise quantities to ``Decimal`` and check ranges."""
-        for name in ("capacity_kg", "capacity_m3", "initial_load_kg", "initial_load_m3"):
+        for name in (
+            "capacity_kg",
+            "capacity_m3",
+            "initial_load_kg",
+            "initial_load_m3",
+        ):
             object.__setattr__(self, name, _decimal(getattr(self, name)))
         if self.allowed_facility_ids is not None and not isinstance(
             self.allowed_facility_ids, frozenset

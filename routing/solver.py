@@ -989,7 +989,10 @@ def _to_plan(
         depot_row = layout.place_index[veh.depot_id]
         brk = veh.rest_break
         visits: list[Visit] = []
-        prev_row, prev_departure = layout.place_index[veh.start_depot_id], iroute.start_s
+        prev_row, prev_departure = (
+            layout.place_index[veh.start_depot_id],
+            iroute.start_s,
+        )
         load_kg, load_m3 = veh.initial_load_kg, veh.initial_load_m3
         collected_kg, collected_m3 = Decimal(0), Decimal(0)
         trips = 0
