@@ -166,21 +166,6 @@ class MatrixSource:
             tuple(tuple(self.duration_s[i][j] for j in idx) for i in idx),
         )
 
-    def with_aliases(self, aliases: Mapping[str, str]) -> MatrixSource:
-        """These matrices with more ids, each standing at a place already known.
-
-        :param aliases: new id -> the known id whose row and column it shares
-            (e.g. a truck's position when re-planning -> the bin it stands at).
-        :raises KeyError: when an aliased id is not known.
-        """
-        position = {pid: k for k, pid in enumerate(self.place_ids)}
-        idx = list(range(len(self.place_ids))) + [position[a] for a in aliases.values()]
-        return MatrixSource(
-            self.place_ids + tuple(aliases),
-            tuple(tuple(self.distance_m[i][j] for j in idx) for i in idx),
-            tuple(tuple(self.duration_s[i][j] for j in idx) for i in idx),
-        )
-
 
 def osrm_table_url(
     base_url: str, places: Sequence[Place], profile: str = "driving"

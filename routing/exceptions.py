@@ -15,6 +15,7 @@ __all__ = [
     "InvalidRoutingReference",
     "InvalidRoutingValue",
     "NoTrucks",
+    "ReplanRefused",
     "RoutePlanNotFound",
     "RouteStopNotFound",
     "RoutingAccessDenied",
@@ -121,6 +122,13 @@ class DriverBusy(RoutingConflict):
     """The driver is already dispatched on another route of the same day (409)."""
 
     code = "driver_busy"
+
+
+class ReplanRefused(RoutingConflict):
+    """The plan cannot be re-planned now: not dispatched, not today's, already
+    re-planned, or nothing left to do (409)."""
+
+    code = "replan_refused"
 
 
 class DistanceSourceUnavailable(RoutingError):

@@ -279,6 +279,11 @@ class RoutePlan(db.Model):  # type: ignore[name-defined]
     created_at: Mapped[dt.datetime] = mapped_column(
         UTCDateTime, nullable=False, default=utcnow
     )
+    #: the dispatched plan of the same day whose remaining stops this one re-plans
+    #: (:func:`routing.services.replan_route_plan`); ``null`` for a day's first plan
+    replans_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("route_plans.id"), nullable=True, index=True
+    )
 
     routes: Mapped[list[Route]] = relationship(
         back_populates="plan", order_by="Route.id", cascade="all, delete-orphan"
@@ -345,6 +350,10 @@ class Route(db.Model):  # type: ignore[name-defined]
     dispatched_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id"), nullable=True
     )
+    #: where the route starts when not at its depot: the truck's position when the
+    #: day was re-planned (a bin it had emptied, or a facility); ``null`` = depot
+    start_lat: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
+    start_lon: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
 
     plan: Mapped[RoutePlan] = relationship(back_populates="routes")
     truck: Mapped[Truck] = relationship()
@@ -409,6 +418,9 @@ class RouteStop(db.Model):  # type: ignore[name-defined]
     demand_kg: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 3), nullable=True)
     demand_m3: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 4), nullable=True)
     priority: Mapped[str | None] = mapped_column(sa.String(8), nullable=True)
+    #: when a dispatched re-plan took this visit over before it was done; a report
+    #: that still arrives for it counts (the phone may have queued it)
+    replaced_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     route: Mapped[Route] = relationship(back_populates="stops")
     bin: Mapped[Bin | None] = relationship()
@@ -426,9 +438,20 @@ class RouteStop(db.Model):  # type: ignore[name-defined]
 
     @property
     def state(self) -> str:
-        """``open`` until reported, then the kind of the latest report."""
+        """``open`` until reported, then the kind of the latest report;
+        ``replaced`` when a re-plan took it over unreported."""
         last = self.last_event
-        return "open" if last is None else last.kind
+        if last is not None:
+            return last.kind
+        return "open" if self.replaced_at is None else "replaced"
+
+    @property
+    def done(self) -> bool:
+        """Nothing left to do here: collected, unloaded, or skipped as already empty."""
+        last = self.last_event
+        return last is not None and (
+            last.kind != "skipped" or last.reason == "already_empty"
+        )
 
     @property
     def timezone(self) -> str:

@@ -371,6 +371,15 @@ class RouteSchema(Schema):
         allow_none=True,
         metadata={"description": "when the current driver was assigned"},
     )
+    start_lat = fields.Float(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "where the route starts when not at its depot (the "
+            "truck's position when the day was re-planned); null = the depot"
+        },
+    )
+    start_lon = fields.Float(required=True, allow_none=True)
     stops = fields.List(fields.Nested(RouteStopSchema), required=True)
 
 
@@ -405,6 +414,15 @@ class RoutePlanSummarySchema(Schema):
     time_limit_s = fields.Float(required=True)
     seed = fields.Integer(required=True)
     created_at = LocalDateTime(required=True)
+    replans = fields.Integer(
+        attribute="replans_id",
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "the dispatched plan whose unfinished bins this one "
+            "re-plans; null for a day's first plan"
+        },
+    )
 
 
 class RoutePlanSchema(RoutePlanSummarySchema):
@@ -464,6 +482,40 @@ class DispatchCreateSchema(Schema):
     )
 
 
+class ReplanCreateSchema(Schema):
+    trucks = fields.List(
+        fields.String(validate=validate.Length(min=1, max=32)),
+        load_default=None,
+        validate=validate.Length(min=1, max=200),
+        metadata={
+            "description": "truck codes; default: the plan's trucks. Leave out a "
+            "broken-down truck; another truck of the city starts at its depot"
+        },
+    )
+    time_limit_s = fields.Float(
+        load_default=3.0,
+        validate=validate.Range(min=0, min_inclusive=False, max=MAX_TIME_LIMIT_S),
+        metadata={"description": "search budget, seconds (see POST /route-plans)"},
+    )
+    seed = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**31 - 1))
+
+
+class SuggestedAssignmentSchema(Schema):
+    route = fields.Integer(required=True)
+    driver = fields.String(required=True)
+
+
+class ReplanSchema(RoutePlanSchema):
+    suggested_assignments = fields.List(
+        fields.Nested(SuggestedAssignmentSchema),
+        required=True,
+        metadata={
+            "description": "each route with the driver who drives its truck today: "
+            "send them to POST /route-plans/{id}/dispatch to hand the day over"
+        },
+    )
+
+
 class DriverRouteQueryArgsSchema(Schema):
     service_date = fields.Date(
         load_default=None,
@@ -472,8 +524,9 @@ class DriverRouteQueryArgsSchema(Schema):
     )
 
 
-#: A stop's state: ``open`` until reported, then the kind of its latest report.
-STOP_STATES = ("open", *STOP_EVENT_KINDS)
+#: A stop's state: ``open`` until reported, then the kind of its latest report;
+#: ``replaced`` when a dispatched re-plan took it over unreported.
+STOP_STATES = ("open", *STOP_EVENT_KINDS, "replaced")
 
 
 class LastStopEventSchema(Schema):
@@ -535,7 +588,8 @@ class DriverStopSchema(Schema):
         required=True,
         metadata={
             "enum": list(STOP_STATES),
-            "description": "open until reported, then the latest report's kind",
+            "description": "open until reported, then the latest report's kind; "
+            "replaced when a re-plan took it over (see the day's newer route)",
         },
     )
     last_event = fields.Nested(

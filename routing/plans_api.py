@@ -2,7 +2,8 @@
 
 ``POST /route-plans`` plans a city's collection for a day from the bins' current
 state and stores it; ``GET /route-plans/{id}`` and ``…/{id}.geojson`` read it back;
-``POST /route-plans/{id}/dispatch`` gives its routes to drivers, and
+``POST /route-plans/{id}/dispatch`` gives its routes to drivers,
+``POST /route-plans/{id}/replan`` plans the rest of a dispatched day, and
 ``GET /driver/routes`` is a driver's own routes of a day, on whose stops they report
 with ``POST /route-stops/{id}/events``. ``/trucks``, ``/depots`` and
 ``/facilities`` register the fleet. Thin adapters over :mod:`routing.services`; admins
@@ -43,6 +44,8 @@ from routing.plan_schemas import (
     FacilitySchema,
     GeoJsonFeatureCollectionSchema,
     RegistryQueryArgsSchema,
+    ReplanCreateSchema,
+    ReplanSchema,
     RoutePlanCreateSchema,
     RoutePlanQueryArgsSchema,
     RoutePlanSchema,
@@ -97,6 +100,7 @@ SESSION_ENDPOINTS = frozenset(
         (f"{bp.name}.RoutePlans", "POST"),
         (f"{bp.name}.get_route_plan_geojson", "GET"),
         (f"{bp.name}.dispatch_route_plan", "POST"),
+        (f"{bp.name}.replan_route_plan", "POST"),
     }
 )
 
@@ -257,6 +261,51 @@ def dispatch_route_plan(args: dict[str, Any], plan_id: int) -> Any:
     )
     db.session.commit()
     return services.get_route_plan(db.session, actor, plan_id)
+
+
+@bp.route("/route-plans/<int:plan_id>/replan", methods=["POST"])
+@bp.arguments(ReplanCreateSchema)
+@bp.response(201, ReplanSchema)
+@_doc_errors(401, 403)
+@bp.alt_response(404, schema=ErrorSchema, description="No such plan in your city")
+@bp.alt_response(
+    409,
+    schema=ErrorSchema,
+    description="The plan is not dispatched, not today's, re-planned already, or "
+    "has nothing left to do (type replan_refused); nothing is stored",
+)
+@bp.alt_response(
+    422,
+    schema=ErrorSchema,
+    description="Invalid fields, or an unknown or inactive truck",
+)
+@bp.alt_response(
+    503,
+    schema=ErrorSchema,
+    description="The configured OSRM server did not answer (type "
+    "distance_source_unavailable); nothing is stored",
+)
+def replan_route_plan(args: dict[str, Any], plan_id: int) -> Any:
+    """Plan the rest of today's dispatched plan from where the trucks are (dlh, admin).
+
+    The bins nobody has reported done are planned again; each truck starts where
+    its driver last reported, now, with what it collected since its last unloading.
+    Bins no truck can still fit in today are listed in left_out. The new plan is
+    stored as planned, with suggested_assignments (the drivers of its trucks today);
+    dispatching it hands the old plan's unfinished bins over.
+    """
+    actor = api_actor()
+    new = services.replan_route_plan(
+        db.session, actor, plan_id, **args, distance_source=plan_distance_source()
+    )
+    db.session.commit()
+    plan = services.get_route_plan(db.session, actor, new.id)
+    # Read by ReplanSchema; not a column.
+    plan.suggested_assignments = [
+        {"route": route, "driver": driver}
+        for route, driver in services.suggested_drivers(db.session, plan).items()
+    ]
+    return plan
 
 
 @bp.route("/driver/routes")

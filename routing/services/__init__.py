@@ -20,7 +20,8 @@ Modules: :mod:`~routing.services.common` (cities, permissions, times),
 :mod:`~routing.services.fleet` (depots, facilities, trucks),
 :mod:`~routing.services.plans` (route plans), :mod:`~routing.services.dispatch`
 (routes to drivers; a driver's own routes), :mod:`~routing.services.events`
-(drivers' reports on their stops) and :mod:`~routing.services.geojson`.
+(drivers' reports on their stops), :mod:`~routing.services.replan` (the rest of a
+dispatched day from where the trucks are) and :mod:`~routing.services.geojson`.
 """
 
 from __future__ import annotations
@@ -57,8 +58,14 @@ from routing.services.plans import (
     stored_problem,
     stored_solution,
 )
+from routing.services.replan import (
+    DEFAULT_REPLAN_TIME_LIMIT_S,
+    replan_route_plan,
+    suggested_drivers,
+)
 
 __all__ = [
+    "DEFAULT_REPLAN_TIME_LIMIT_S",
     "DEFAULT_TIME_LIMIT_S",
     "PLAN_SEARCH",
     "InvalidPlanError",
@@ -80,7 +87,9 @@ __all__ = [
     "list_trucks",
     "local_midnight",
     "record_stop_event",
+    "replan_route_plan",
     "route_plan_geojson",
     "stored_problem",
     "stored_solution",
+    "suggested_drivers",
 ]

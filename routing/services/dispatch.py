@@ -26,6 +26,7 @@ from routing.exceptions import (
     DriverBusy,
     InvalidRoutingReference,
     InvalidRoutingValue,
+    ReplanRefused,
     RoutePlanNotFound,
 )
 from routing.models import Route, RoutePlan, RouteStop, Truck, utcnow
@@ -143,6 +144,8 @@ def _check_not_busy(
     :raises DriverBusy: naming the driver, the day and the other route.
     """
     route_ids = [route.id for route, _, _ in checked]
+    # The plans this one re-plans: their routes are what this one takes over.
+    replaced = _replanned_plans(session, plan)
     by_driver = {
         driver_id: (n, username) for n, (_, driver_id, username) in enumerate(checked)
     }
@@ -153,6 +156,7 @@ def _check_not_busy(
         .where(
             Route.driver_id.in_(list(by_driver)),
             Route.id.not_in(route_ids),
+            Route.plan_id.not_in(replaced),
             RoutePlan.service_date == plan.service_date,
             RoutePlan.status != "cancelled",
         )
@@ -166,6 +170,58 @@ def _check_not_busy(
         f"route {other.id} (truck {other.code}) of plan {other.plan_id}.",
         field=_field(n, "driver"),
     )
+
+
+def _replanned_plans(session: SessionLike, plan: RoutePlan) -> list[int]:
+    """The ids of the plans ``plan`` re-plans, directly or through other re-plans."""
+    found: list[int] = []
+    parent = plan.replans_id
+    while parent is not None and parent not in found:
+        found.append(parent)
+        parent = session.scalar(
+            sa.select(RoutePlan.replans_id).where(RoutePlan.id == parent)
+        )
+    return found
+
+
+def _check_still_current(session: SessionLike, plan: RoutePlan) -> None:
+    """Refuse a re-plan whose plan was re-planned by another one meanwhile.
+
+    :raises ReplanRefused: naming the other re-plan.
+    """
+    if plan.replans_id is None:
+        return
+    other = session.scalar(
+        sa.select(RoutePlan.id).where(
+            RoutePlan.replans_id == plan.replans_id,
+            RoutePlan.id != plan.id,
+            RoutePlan.status == "dispatched",
+        )
+    )
+    if other is not None:
+        raise ReplanRefused(
+            f"Plan {plan.replans_id} was re-planned meanwhile by plan {other}, "
+            f"which is dispatched: plan {plan.id} is out of date."
+        )
+
+
+def _hand_over(session: SessionLike, plan: RoutePlan, at: dt.datetime) -> int:
+    """Mark the unfinished visits of the plan that ``plan`` re-plans as replaced.
+
+    :returns: how many visits were handed over.
+    """
+    if plan.replans_id is None:
+        return 0
+    old = session.scalars(
+        sa.select(RouteStop)
+        .join(Route, RouteStop.route_id == Route.id)
+        .where(Route.plan_id == plan.replans_id, RouteStop.replaced_at.is_(None))
+        .options(selectinload(RouteStop.events))
+    ).all()
+    handed = [stop for stop in old if not stop.done]
+    for stop in handed:
+        stop.replaced_at = at
+    return len(handed)
 
 
 def _state(route: Route) -> dict[str, Any]:
@@ -189,6 +245,11 @@ def dispatch_plan(
 ) -> RoutePlan:
     """Assign routes of a stored plan to drivers for its service day.
 
+    Dispatching a re-plan (``replans_id``) hands over the unfinished visits of the
+    plan it re-plans (:func:`routing.services.replan_route_plan`): its drivers are
+    not busy for this one, and their visits not yet done are marked replaced once
+    every route of the re-plan has a driver.
+
     All assignments are checked before any is applied: a refused request changes
     nothing. A route whose driver is unchanged is left as it is (no audit entry), so
     the same request may be sent again. The plan becomes ``dispatched`` once every
@@ -205,10 +266,15 @@ def dispatch_plan(
         of the plan's city with that username.
     :raises InvalidRoutingValue: a route or driver named twice.
     :raises DriverBusy: a driver is already on another route of the same day.
+    :raises ReplanRefused: a re-plan whose plan another dispatched re-plan replaced.
     """
     require(actor, Action.ROUTES_WRITE)
     _lock_plan(session, actor, plan_id)
     plan = get_route_plan(session, actor, plan_id)
+    if plan.replans_id is not None:
+        # The plan it re-plans too: two re-plans of one plan dispatch one at a time.
+        _lock_plan(session, actor, plan.replans_id)
+        _check_still_current(session, plan)
     checked = _drivers(session, plan, assignments)
     _check_not_busy(session, plan, checked)
     at = now or utcnow()
@@ -225,6 +291,14 @@ def dispatch_plan(
         changed.append(route)
     if plan.status == "planned" and all(r.driver_id is not None for r in plan.routes):
         plan.status = "dispatched"
+        handed = _hand_over(session, plan, at)
+        if handed:
+            log.info(
+                "Plan %s: %d unfinished visit(s) of plan %s handed over",
+                plan.id,
+                handed,
+                plan.replans_id,
+            )
     session.flush()
     for route in changed:
         # The username is a column property: read it again for the new driver.

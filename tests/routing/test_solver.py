@@ -537,13 +537,3 @@ def test_start_id_and_initial_load_are_checked() -> None:
         truck("T1", 1000, initial_load_kg=Decimal(1001))
     with pytest.raises(ValueError, match="unknown depot X"):
         problem_with(city(1), [truck("T1", start_id="X")])
-
-
-def test_matrix_source_aliases_share_rows() -> None:
-    source = MatrixSource(("A", "B"), ((0, 5), (7, 0)), ((0, 50), (70, 0)))
-    aliased = source.with_aliases({"at:T1": "B"})
-    assert aliased.place_ids == ("A", "B", "at:T1")
-    assert aliased.distance_m[2] == (7, 0, 0)
-    assert aliased.duration_s[0] == (0, 50, 50)
-    with pytest.raises(KeyError):
-        source.with_aliases({"x": "Z"})
