@@ -62,6 +62,7 @@ def show_control_room() -> Any:
         ),
         drivers=services.list_city_drivers(db.session, actor, city),
         progress=_progress(plans),
+        replannable=_replannable(plans),
         threshold_pct=DEFAULT_THRESHOLD_PCT,
         time_limit_s=DEFAULT_TIME_LIMIT_S,
         max_time_limit_s=int(MAX_TIME_LIMIT_S),
@@ -70,19 +71,45 @@ def show_control_room() -> Any:
     )
 
 
+def _replanned(plans: Sequence[RoutePlan]) -> set[int]:
+    """The plans of the day that a dispatched re-plan took over."""
+    return {
+        plan.replans_id
+        for plan in plans
+        if plan.status == "dispatched" and plan.replans_id is not None
+    }
+
+
+def _replannable(plans: Sequence[RoutePlan]) -> list[int]:
+    """The day's dispatched plans not taken over by a re-plan, oldest first."""
+    replanned = _replanned(plans)
+    return sorted(
+        plan.id
+        for plan in plans
+        if plan.status == "dispatched" and plan.id not in replanned
+    )
+
+
 def _progress(plans: Sequence[RoutePlan]) -> list[dict[str, Any]]:
-    """Per dispatched route of the day: truck, driver, stops reported / all stops."""
+    """Per dispatched route of the day: truck, driver, stops reported / all stops.
+
+    Visits a re-plan took over are not counted: they are on the newer route.
+    """
+    replanned = _replanned(plans)
     rows = []
-    for plan in plans:
+    for plan in sorted(plans, key=lambda p: p.id):
         if plan.status == "cancelled":
             continue
         for route in plan.routes:
             if route.driver_username is None:
                 continue
-            states = [stop.state for stop in route.stops]
+            states = [stop.state for stop in route.stops if stop.state != "replaced"]
+            if not states:
+                continue  # a re-plan took every visit over
             rows.append(
                 {
                     "plan": plan.id,
+                    "replaced": plan.id in replanned,
                     "route": route.id,
                     "truck": route.truck.code,
                     "driver": route.driver_username,

@@ -24,8 +24,8 @@ def _point(lon: float, lat: float, properties: dict[str, Any]) -> dict[str, Any]
 def route_plan_geojson(plan: RoutePlan) -> dict[str, Any]:
     """The plan as a GeoJSON FeatureCollection (RFC 7946, ``[lon, lat]``).
 
-    One LineString per route, from its depot through every visit in order (bins and
-    unloadings) back to the depot, drawn as straight legs; a Point per visit, per
+    One LineString per route, from its depot (a re-plan's route: from where the
+    truck was) through every visit in order (bins and unloadings) back to the depot, drawn as straight legs; a Point per visit, per
     depot and facility used, and per bin left out or skipped. Every feature has a
     ``feature`` property: ``route``, ``stop``, ``unload``, ``depot``, ``facility``,
     ``left_out`` or ``skipped``. Times are in the city's zone.
@@ -35,7 +35,11 @@ def route_plan_geojson(plan: RoutePlan) -> dict[str, Any]:
     places: dict[str, dict[str, Any]] = {}
     for route in plan.routes:
         depot = route.depot
-        line = [[depot.lon, depot.lat]]
+        # A re-planned route leaves from where the truck was, and goes home.
+        if route.start_lat is not None and route.start_lon is not None:
+            line = [[route.start_lon, route.start_lat]]
+        else:
+            line = [[depot.lon, depot.lat]]
         places.setdefault(
             f"depot:{depot.code}",
             _point(

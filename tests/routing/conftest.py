@@ -13,12 +13,13 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.orm import Session
 
 from routing import services as routing_services
-from routing.models import Depot, Facility, Route, Truck
+from routing.models import Depot, Facility, Route, RoutePlan, Truck
 from telemetry import services as telemetry_services
 from telemetry.models import Bin
 from telemetry.readings import parse_plain_json
@@ -200,3 +201,39 @@ def plan_and_dispatch(
     routing_services.dispatch_plan(session, SYSTEM, plan.id, [(route.id, driver)])
     session.commit()
     return route
+
+
+def plan_today_round_the_clock(session: Session, *, driver: str = "sopir") -> RoutePlan:
+    """Plan today (in Ambon) with truck T48 on a 48 h shift unloading at a TPA open
+    round the clock (its hours cross midnight), give its route to ``driver`` and
+    commit: whatever the hour a test runs, the rest of the day has room."""
+    make_truck(session, "T48", shift_start_s=0, shift_end_s=48 * H, rest_break=None)
+    routing_services.create_facility(
+        session,
+        SYSTEM,
+        code="TPA-NIGHT",
+        name="TPA open day and night",
+        kind="tpa",
+        city="AMB",
+        lat=-3.6445,
+        lon=128.2565,
+        opening_hours=[["12:00", "11:59"]],
+        unload_time_s=600,
+    )
+    session.commit()
+    today = dt.datetime.now(ZoneInfo("Asia/Jayapura")).date()
+    plan = routing_services.create_route_plan(
+        session,
+        SYSTEM,
+        service_date=today,
+        city="AMB",
+        trucks=["T48"],
+        facility="TPA-NIGHT",
+        time_limit_s=TIME_LIMIT_S,
+        seed=1,
+    )
+    session.commit()
+    (route,) = plan.routes
+    routing_services.dispatch_plan(session, SYSTEM, plan.id, [(route.id, driver)])
+    session.commit()
+    return plan

@@ -6,7 +6,6 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -25,8 +24,8 @@ from tests.routing.conftest import (
     WIT,
     Fleet,
     add_bin,
-    make_truck,
     offset,
+    plan_today_round_the_clock,
 )
 from wastebank.access import SYSTEM, Actor, Role
 from wastebank.models import User
@@ -336,26 +335,11 @@ def test_only_a_dispatched_plan_of_today_with_work_left_is_replanned(
 # -- API ------------------------------------------------------------------------------------------
 @pytest.fixture
 def today_plan(db: Session, fleet: Fleet) -> RoutePlan:
-    """Today's Ambon plan, dispatched, whatever the hour: a truck on a 48 h shift
-    and a TPA open round the clock (its hours cross midnight)."""
+    """Today's Ambon plan of two bins, dispatched to ``sopir``, whatever the hour."""
     for code, at in list(BINS.items())[:2]:
         add_bin(db, code, fill_pct=95, at=at)
-    make_truck(db, "T48", shift_start_s=0, shift_end_s=48 * 3600, rest_break=None)
-    services.create_facility(
-        db,
-        SYSTEM,
-        code="TPA-NIGHT",
-        name="TPA open day and night",
-        kind="tpa",
-        city="AMB",
-        lat=-3.6445,
-        lon=128.2565,
-        opening_hours=[["12:00", "11:59"]],
-        unload_time_s=600,
-    )
     db.commit()
-    today = dt.datetime.now(ZoneInfo("Asia/Jayapura")).date()
-    return _plan_and_dispatch(db, today, trucks=["T48"], facility="TPA-NIGHT")
+    return plan_today_round_the_clock(db)
 
 
 def test_api_replans_and_suggests_the_same_driver(

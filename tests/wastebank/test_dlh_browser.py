@@ -3,6 +3,7 @@ tomorrow with two trucks, preview the routes, give them to drivers and dispatch.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Browser, Page, Route, expect
 from sqlalchemy.orm import Session
 
+from routing import services as routing_services
 from routing.models import Route as PlanRoute
 from routing.models import RoutePlan
 from tests import factories
@@ -19,6 +21,7 @@ from tests.routing import conftest as routing_conftest
 from tests.routing.conftest import Fleet
 from tests.wastebank import test_dlh_views as dlh_views
 from tests.wastebank.test_dlh_views import _alert_of, _tomorrow_in_ambon
+from wastebank.access import Actor, Role
 
 pytestmark = pytest.mark.integration
 
@@ -162,3 +165,71 @@ def test_an_infeasible_plan_is_explained_in_indonesian(
     expect(error).to_contain_text("AMB-HUGE")
     db.rollback()
     assert db.scalar(sa.select(sa.func.count()).select_from(RoutePlan)) == 0
+
+
+def test_a_dlh_user_replans_the_rest_of_today_and_sends_it_to_the_same_driver(
+    desktop: Page,
+    live_server: str,
+    db: Session,
+    bins: Fleet,
+    artifacts_dir: Path,
+) -> None:
+    """Today's plan is dispatched and its driver emptied the first bin; the office
+    re-plans the rest, sees it on the map with the driver preselected, sends it."""
+    old = routing_conftest.plan_today_round_the_clock(db, driver="sopir")
+    (old_route,) = old.routes
+    first = next(s for s in old_route.stops if s.kind == "stop")
+    driver = bins.users["driver"]
+    routing_services.record_stop_event(
+        db,
+        Actor(Role.DRIVER, user_id=driver.id, city_id=driver.city_id),
+        first.id,
+        kind="collected",
+        occurred_at=dt.datetime.now(dt.UTC),
+        idempotency_key="phone-replan-1",
+        request_hash="0" * 64,
+    )
+    db.commit()
+    left = sorted(
+        s.bin.code for s in old_route.stops if s.bin is not None and s.id != first.id
+    )
+    assert left, "the plan has more than one bin"
+
+    page = desktop
+    _log_in(page, live_server, "dlh")
+    page.goto(live_server + "/dlh")
+    progress = page.locator(f'#progress tr[data-plan="{old.id}"]')
+    expect(progress.locator(".progress-count")).to_have_text(
+        f"1 / {len(old_route.stops)}"
+    )
+    page.get_by_role(
+        "button", name=f"Rencanakan ulang sisa hari ini (rencana #{old.id})"
+    ).click()
+
+    rows = page.locator("#plan-routes tbody tr")
+    expect(rows).to_have_count(1, timeout=30_000)
+    expect(page.locator("#dlh-error")).to_be_hidden()
+    expect(page.locator("#plan-title")).to_have_text(
+        re.compile(rf"^Usulan rencana ulang #\d+ dari rencana #{old.id} ")
+    )
+    expect(rows.first.locator("td.stops")).to_have_text(str(len(left)))
+    expect(rows.first.locator("select.driver")).to_have_value("sopir")
+    expect(page.locator("path.plan-route")).to_have_count(1)
+    page.screenshot(path=str(artifacts_dir / "dlh-replan.png"), full_page=True)
+    page.get_by_role("button", name="Kirim ke sopir").click()
+    expect(page.locator("#dlh-notice")).to_have_text("Rute sudah dikirim ke sopir.")
+
+    db.rollback()
+    db.expire_all()
+    new = db.scalars(sa.select(RoutePlan).where(RoutePlan.replans_id == old.id)).one()
+    assert new.status == "dispatched"
+    assert [r.driver_username for r in new.routes] == ["sopir"]
+    assert sorted(s.bin.code for r in new.routes for s in r.stops if s.bin) == left
+    states = {s.id: s.state for s in db.get(RoutePlan, old.id).routes[0].stops}  # type: ignore[union-attr]
+    assert states[first.id] == "collected"
+    assert set(states.values()) == {"collected", "replaced"}
+    # The page now offers to re-plan the new plan, not the old one.
+    page.reload()
+    expect(
+        page.get_by_role("button", name=re.compile("Rencanakan ulang"))
+    ).to_have_text(f"Rencanakan ulang sisa hari ini (rencana #{new.id})")

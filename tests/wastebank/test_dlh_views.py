@@ -12,11 +12,19 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from routing import services as routing_services
 from routing.models import Route
 from telemetry.models import Alert
 from tests import factories
 from tests.routing import conftest as routing_conftest
-from tests.routing.conftest import Fleet, add_bin, offset, plan_and_dispatch
+from tests.routing.conftest import (
+    Fleet,
+    add_bin,
+    offset,
+    plan_and_dispatch,
+    plan_today_round_the_clock,
+)
+from wastebank.access import SYSTEM
 
 #: Ambon's garage, TPA, trucks and users of every role, as the routing tests have them.
 fleet = routing_conftest.fleet
@@ -241,6 +249,32 @@ def test_todays_routes_show_their_progress(
     route = plan_and_dispatch(db, service_date=today, trucks=["T1"], threshold_pct=80)
     factories.login(client, "dlh")
     page = client.get("/dlh").get_data(as_text=True)
-    assert f'<tr data-route="{route.id}">' in page
+    assert f'<tr data-route="{route.id}" data-plan="{route.plan_id}">' in page
     assert f"0 / {len(route.stops)}" in page
     assert "<td>sopir</td>" in page
+    # The dispatched plan may be re-planned for the rest of the day.
+    assert f'class="replan-button" data-plan="{route.plan_id}"' in page
+
+
+def test_a_replanned_plan_counts_only_what_its_route_still_did(
+    client: FlaskClient, db: Session, bins: Fleet
+) -> None:
+    """Visits a dispatched re-plan took over leave the old route's count; only the
+    newest plan offers re-planning."""
+    old = plan_today_round_the_clock(db)
+    (old_route,) = old.routes
+    now = dt.datetime.now(dt.UTC)
+    new = routing_services.replan_route_plan(
+        db, SYSTEM, old.id, now=now, time_limit_s=TIME_LIMIT_S
+    )
+    db.commit()
+    routing_services.dispatch_plan(db, SYSTEM, new.id, [(new.routes[0].id, "sopir")])
+    db.commit()
+    factories.login(client, "dlh")
+    page = client.get("/dlh").get_data(as_text=True)
+    # Nothing was reported: every old visit went to the new route, the old route
+    # has nothing left to show.
+    assert f'data-route="{old_route.id}"' not in page
+    assert f"0 / {len(new.routes[0].stops)}" in page
+    assert f'data-plan="{new.id}">Rencanakan ulang' in page
+    assert f'data-plan="{old.id}">Rencanakan ulang' not in page

@@ -46,6 +46,7 @@
       return fmt(T.error_infeasible_trucks, { message: body.message || status });
     }
     if (body.type === "driver_busy") return fmt(T.error_driver_busy, { message: body.message });
+    if (body.type === "replan_refused") return fmt(T.error_replan, { message: body.message });
     if (body.type === "distance_source_unavailable") return fmt(T.error_osrm, { message: body.message });
     var fields = Object.keys(errors);
     if (status === 422 && fields.length) {
@@ -265,7 +266,11 @@
     var section = document.getElementById("plan-result");
     section.hidden = false;
     section.dataset.plan = String(plan.id);
-    document.getElementById("plan-title").textContent = fmt(T.plan_title, { id: plan.id, date: plan.service_date });
+    document.getElementById("plan-title").textContent = plan.replans
+      ? fmt(T.replan_title, { id: plan.id, old: plan.replans, date: plan.service_date })
+      : fmt(T.plan_title, { id: plan.id, date: plan.service_date });
+    var suggested = {};
+    (plan.suggested_assignments || []).forEach(function (item) { suggested[item.route] = item.driver; });
     document.getElementById("plan-summary").textContent = plan.routes.length ? fmt(T.plan_summary, {
       routes: plan.routes.length,
       km: plan.distance_km.toFixed(1),
@@ -301,6 +306,7 @@
       var select = template.content.firstElementChild.cloneNode(true);
       select.setAttribute("aria-label", select.getAttribute("aria-label") + " " + route.truck);
       if (route.driver) select.value = route.driver;
+      else if (suggested[route.id]) select.value = suggested[route.id]; // the truck's driver today
       driverCell.appendChild(select);
       if (route.dispatched_at) {
         var sent = document.createElement("span");
@@ -361,7 +367,37 @@
       .then(function () { button.disabled = false; });
   }
 
+  /** Re-plan the rest of today's dispatched plan; the proposal shows like a new plan. */
+  function replan(event) {
+    var button = event.currentTarget;
+    showError("");
+    showNotice("");
+    button.disabled = true;
+    var status = document.getElementById("planning");
+    status.textContent = T.replanning;
+    status.hidden = false;
+    var form = document.getElementById("plan-form");
+    api(root.dataset.replanUrl.replace("/0/", "/" + button.dataset.plan + "/"), {
+      method: "POST",
+      body: { time_limit_s: parseFloat(form.elements.time_limit_s.value) },
+    })
+      .then(function (result) {
+        plan = result.body;
+        renderPlan();
+        document.getElementById("plan-result").scrollIntoView();
+        return drawPlan(plan.id);
+      })
+      .catch(function (error) { showError(error.message); })
+      .then(function () {
+        button.disabled = false;
+        status.hidden = true;
+      });
+  }
+
   document.getElementById("plan-form").addEventListener("submit", submitPlan);
+  document.querySelectorAll(".replan-button").forEach(function (button) {
+    button.addEventListener("click", replan);
+  });
   document.getElementById("dispatch-button").addEventListener("click", dispatch);
   document.querySelector("#plan-form [name=threshold_pct]").addEventListener("change", renderBins);
   loadBins(1);
