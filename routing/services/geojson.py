@@ -25,10 +25,11 @@ def route_plan_geojson(plan: RoutePlan) -> dict[str, Any]:
     """The plan as a GeoJSON FeatureCollection (RFC 7946, ``[lon, lat]``).
 
     One LineString per route, from its depot (a re-plan's route: from where the
-    truck was) through every visit in order (bins and unloadings) back to the depot, drawn as straight legs; a Point per visit, per
-    depot and facility used, and per bin left out or skipped. Every feature has a
-    ``feature`` property: ``route``, ``stop``, ``unload``, ``depot``, ``facility``,
-    ``left_out`` or ``skipped``. Times are in the city's zone.
+    truck was) through every visit in order (bins and unloadings) back to the
+    depot, drawn as straight legs; a Point per visit, per depot and facility used,
+    and per bin left out or skipped. Every feature has a ``feature`` property:
+    ``route``, ``stop``, ``unload``, ``depot``, ``facility``, ``left_out`` or
+    ``skipped``. Times are in the city's zone.
     """
     zone = ZoneInfo(plan.timezone)
     features: list[dict[str, Any]] = []

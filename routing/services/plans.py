@@ -232,9 +232,10 @@ def _candidates(
 ) -> list[_Candidate]:
     """Each bin's state as expected when the trucks set out.
 
-    The level grows at the learned rate from the last reading to ``collect_at``
-    (never past 100 %), so that a plan made the evening before sees the bins as
-    the crews will find them.
+    The level grows at the learned rate from the last reading (or from a collection
+    after it, when the bin is taken as empty) to ``collect_at`` (never past
+    100 %), so that a plan made the evening before sees the bins as the crews will
+    find them.
     """
     found = []
     for bin_ in bins:
@@ -243,8 +244,14 @@ def _candidates(
             continue
         rate = max(0.0, bin_.fill_rate_pct_per_day or 0.0)
         expected = bin_.fill_pct
-        if bin_.last_reading_at is not None and collect_at > bin_.last_reading_at:
-            days = (collect_at - bin_.last_reading_at).total_seconds() / 86_400
+        # The level is as of the last reading, or of a collection after it (then 0 %).
+        since = bin_.last_reading_at
+        if bin_.last_collected_at is not None and (
+            since is None or bin_.last_collected_at > since
+        ):
+            since = bin_.last_collected_at
+        if since is not None and collect_at > since:
+            days = (collect_at - since).total_seconds() / 86_400
             expected = min(100.0, expected + rate * days)
         expected = round(expected, 2)
         state = BinState(

@@ -13,6 +13,7 @@ from routing.demo import load as load_routing_demo
 from routing.exceptions import InvalidRoutingValue, NoTrucks
 from routing.models import RoutePlan, Truck
 from routing.snapshot import problem_from_json, problem_to_json
+from telemetry import services as telemetry_services
 from tests.routing.conftest import (
     LAST_READING_AT,
     SERVICE_DATE,
@@ -63,6 +64,23 @@ def test_levels_grow_to_the_shift_start_and_the_threshold_decides(
     assert stricter.parameters["threshold_pct"] == 60
     # Readings were at 04:00 WIT; the plan's times are UTC from local midnight.
     assert route.start_at >= LAST_READING_AT + dt.timedelta(hours=1)
+
+
+def test_a_bin_emptied_after_its_last_reading_grows_from_the_collection(
+    db: Session, fleet: Fleet
+) -> None:
+    """Read at 95 % at 04:00, emptied at 16:00: the next morning it is expected at
+    13 h of growth (from 0 % at 16:00), not at 25 h from the reading."""
+    bin_ = add_bin(db, "AMB-01", fill_pct=95, rate_pct_per_day=48)
+    rate = bin_.fill_rate_pct_per_day
+    assert rate is not None and rate > 0
+    emptied_at = LAST_READING_AT + dt.timedelta(hours=12)
+    telemetry_services.record_collection(db, bin_.id, emptied_at, now=emptied_at)
+    db.commit()
+    plan = _plan(db, service_date=SERVICE_DATE + dt.timedelta(days=1), threshold_pct=1)
+    (route,) = plan.routes
+    stop = route.stops[0]
+    assert stop.expected_fill_pct == pytest.approx(rate * 13 / 24, abs=0.01)
 
 
 def test_the_service_flushes_but_does_not_commit(db: Session, fleet: Fleet) -> None:
