@@ -94,6 +94,11 @@ def test_a_dlh_user_acknowledges_an_alert_plans_previews_and_dispatches(
     expect(page.locator("path.bin-marker.fill-low")).to_have_count(1)
     alert = page.locator('#alerts li[data-bin="AMB-1"]')
     expect(alert).to_be_visible()
+    # Indonesian: the kind and the level; the server's English sentence is the tooltip.
+    expect(alert.locator("span.muted")).to_have_text(
+        re.compile(r"^Penuh · Terisi 9\d% \(")
+    )
+    expect(alert.locator("span.muted")).to_have_attribute("title", re.compile("full"))
     alert.get_by_role("button", name="Akui").click()
     expect(alert.locator(".acknowledged")).to_have_text("Diakui oleh dlh")
     assert _alert_of(db, "AMB-1").acknowledged_by == "dlh"

@@ -185,9 +185,14 @@
       title.textContent = item.bin.code + " · " + item.bin.name;
       var message = document.createElement("span");
       message.className = "muted";
-      // The kind in the page's language; the server's sentence (with the numbers) after it.
-      message.textContent = (T["kind_" + alert.kind] || alert.kind) + " · " + alert.message +
+      // The kind and the bin's level in the page's language; the server's sentence is
+      // English, so it is shown on an English page and kept as the tooltip otherwise.
+      var detail = document.documentElement.lang === "en" ? alert.message
+        : (item.bin.fill_pct === null || item.bin.fill_pct === undefined ? ""
+          : fmt(T.fill, { pct: Math.round(item.bin.fill_pct) }));
+      message.textContent = (T["kind_" + alert.kind] || alert.kind) + (detail ? " · " + detail : "") +
         " (" + localTime(alert.opened_at) + ")";
+      message.title = alert.message;
       text.appendChild(title);
       text.appendChild(document.createElement("br"));
       text.appendChild(message);
