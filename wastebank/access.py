@@ -36,7 +36,7 @@ class Action(StrEnum):
     CATEGORIES_WRITE = "categories:write"  # the city-wide catalogue of waste categories
     PRICES_WRITE = "prices:write"
     BANK_SETTINGS_WRITE = (
-        "bank-settings:write"  # withdrawal minimum, fee, approver rule
+        "bank-settings:write"  # withdrawal minimum, fee, approver rule; district
     )
     DEPOSITS_WRITE = "deposits:write"
     DEPOSITS_REVERSE = "deposits:reverse"

@@ -112,6 +112,7 @@ class Banks(MethodView):
             longitude=args["longitude"],
             timezone=args["timezone"],
             opening_days=args["opening_days"],
+            district=args["district"],
         )
         db.session.commit()
         return bank
@@ -274,8 +275,8 @@ def set_price(args: dict[str, Any], bank_code: str, category_code: str) -> Any:
 @bp.arguments(BankUpdateSchema)
 @bp.response(200, BankSchema)
 def update_bank(args: dict[str, Any], bank_code: str) -> Any:
-    """Change the bank's withdrawal rules (its manager or an admin)."""
-    services.update_counter_settings(db.session, api_actor(), bank_code, args)
+    """Change the bank's district and withdrawal rules (its manager or an admin)."""
+    services.update_bank(db.session, api_actor(), bank_code, args)
     db.session.commit()
     return services.get_bank(db.session, api_actor(), bank_code)
 

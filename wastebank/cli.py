@@ -63,6 +63,7 @@ def create_city(
 @click.option("--parent", help="Code of the induk this unit belongs to.")
 @click.option("--city", help="Code of the city (see `flask cities create`).")
 @click.option("--address")
+@click.option("--district", help="The kecamatan, spelled as on the city's bins.")
 @click.option("--lat", "latitude", type=float)
 @click.option("--lon", "longitude", type=float)
 @click.option("--timezone", help="Default: the city's, else Asia/Jayapura.")
@@ -86,6 +87,7 @@ def create_bank(code: str, **options: Any) -> None:
             longitude=args["longitude"],
             timezone=args["timezone"],
             opening_days=args["opening_days"],
+            district=args["district"],
         )
     except ValidationError as error:
         _fail(Exception(json.dumps(error.messages)))

@@ -35,7 +35,8 @@ DEMO_USERS: list[tuple[str, str, str | None, str | None, str]] = [
     ("dlh.mojokerto", "dlh", None, "MJK", "Staf DLH Kota Mojokerto"),
 ]
 
-# (code, name, kind, parent, city, address, lat, lon, opening days)
+# (code, name, kind, parent, city, address, district, lat, lon, opening days); the
+# districts are kecamatan spelled as on the demo bins (telemetry.demo)
 _BANKS = [
     (
         "BSI01",
@@ -44,6 +45,7 @@ _BANKS = [
         None,
         "AMB",
         "Jl. Sultan Hasanuddin, Hative Kecil, Sirimau",
+        "Sirimau",
         -3.6735,
         128.2064,
         ["mon", "wed", "fri"],
@@ -55,6 +57,7 @@ _BANKS = [
         "BSI01",
         "AMB",
         "Jl. Batu Merah Dalam, Batu Merah, Sirimau",
+        "Sirimau",
         -3.6876,
         128.1917,
         ["sat"],
@@ -66,6 +69,7 @@ _BANKS = [
         "BSI01",
         "AMB",
         "Jl. Dr. Kayadoe, Kudamati, Nusaniwe",
+        "Nusaniwe",
         -3.7104,
         128.1731,
         ["sun"],
@@ -77,6 +81,7 @@ _BANKS = [
         "BSI01",
         "AMB",
         "Jl. Raya Passo, Passo, Baguala",
+        "Teluk Ambon Baguala",
         -3.6320,
         128.2520,
         ["sat", "sun"],
@@ -88,6 +93,7 @@ _BANKS = [
         None,
         "AMB",
         "Jl. Laksdya Leo Wattimena, Laha, Teluk Ambon",
+        "Teluk Ambon",
         -3.7222,
         128.0902,
         ["sat"],
@@ -99,6 +105,7 @@ _BANKS = [
         None,
         "MJK",
         "Jl. Empunala, Balongsari, Magersari",
+        "Magersari",
         -7.4705,
         112.4401,
         ["mon", "thu"],
@@ -110,6 +117,7 @@ _BANKS = [
         "BSI02",
         "MJK",
         "Surodinawan, Prajuritkulon",
+        "Prajurit Kulon",
         -7.4810,
         112.4190,
         ["sun"],
@@ -200,7 +208,7 @@ def load(
         province="Jawa Timur",
         dlh_name="Dinas Lingkungan Hidup Kota Mojokerto",
     )
-    for code, name, kind, parent, city, address, lat, lon, days in _BANKS:
+    for code, name, kind, parent, city, address, district, lat, lon, days in _BANKS:
         services.create_bank(
             session,
             SYSTEM,
@@ -210,6 +218,7 @@ def load(
             parent_code=parent,
             city_code=city,
             address=address,
+            district=district,
             latitude=lat,
             longitude=lon,
             opening_days=days,

@@ -3,17 +3,28 @@
 ``/dlh/diversion`` (same access as ``/dlh``: the DLH's own city, an admin any city with
 ``?city=AMB``, other roles 403) server-renders the headline figures of
 :func:`wastebank.services.diversion.diversion_report` for the period ``from``..``to``
-(local dates, one calendar year; default the last 30 days), a table by month and a
-table by material, and embeds the same rows as JSON for the charts
+(local dates, one calendar year; default the last 30 days), a table by month, a table
+by material and a table by district, and embeds the same rows as JSON for the charts
 (``static/js/dlh_dashboard.js``, Chart.js vendored in ``static/vendor/chartjs``).
 
 The report has no monthly breakdown: the table by month is the report run once per
 calendar month of the period (clipped to the period), so every monthly figure is the
-report's own. The data model has no districts, so there is no table by district.
+report's own.
+
+The table by district is :func:`wastebank.services.diversion.district_breakdown`: per
+kecamatan, as written on the city's banks (``Bank.district``) and bins
+(``Bin.district``), the banks' intake (the report's own deposit query, grouped by the
+bank's district), the truck collection **estimated** from the planned demand of the
+bin stops reported collected, and the active bins and banks. Banks and bins without a
+district make the row "Tanpa kecamatan".
+
+Pathways and materials are shown by name in the page's language (:data:`PATHWAY_NAMES`,
+:data:`MATERIAL_NAMES`, Indonesian in the catalog); the downloads keep the report's
+codes.
 
 ``/dlh/diversion/<table>.<csv|xlsx>`` downloads a table: ``figures`` is the report's
-own export (:mod:`wastebank.reports_export`); ``months`` and ``materials`` go through
-:mod:`wastebank.spreadsheets` like every export.
+own export (:mod:`wastebank.reports_export`); ``months``, ``materials`` and
+``districts`` go through :mod:`wastebank.spreadsheets` like every export.
 """
 
 from __future__ import annotations
@@ -22,11 +33,13 @@ import csv
 import datetime as dt
 import io
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -35,6 +48,7 @@ from wastebank import reports_export, services
 from wastebank.access import Actor, Role
 from wastebank.auth import ui_actor
 from wastebank.extensions import db
+from wastebank.messages import N_
 from wastebank.models import City
 from wastebank.services import diversion
 from wastebank.spreadsheets import (
@@ -82,8 +96,40 @@ MONTH_KEYS: tuple[str, ...] = (
     "jakstranas_handling_pct",
 )
 
+#: Names shown for the report's pathway codes (``energy_*_kwh.pathway.<code>``); N_
+#: puts them in the catalog, :func:`_name` translates them for the page.
+PATHWAY_NAMES: dict[str, str] = {
+    "reduction": N_("Reduction at source"),
+    "reuse": N_("Reuse"),
+    "recycling": N_("Recycling"),
+    "composting": N_("Composting"),
+    "anaerobic_digestion": N_("Anaerobic digestion (biogas)"),
+    "rdf": N_("Refuse-derived fuel (RDF)"),
+    "incineration": N_("Incineration"),
+    "other": N_("Other"),
+}
+
+#: Names shown for the material classes of the deposits (``wastebank.models.MATERIALS``).
+MATERIAL_NAMES: dict[str, str] = {
+    "plastic": N_("Plastic"),
+    "paper": N_("Paper"),
+    "metal": N_("Metal"),
+    "glass": N_("Glass"),
+    "rubber_leather": N_("Rubber and leather"),
+    "textile": N_("Textile"),
+    "organic": N_("Organic"),
+    "used_cooking_oil": N_("Used cooking oil"),
+    "e_waste": N_("E-waste"),
+    "other": N_("Other"),
+}
+
+#: The district column of the downloads for banks and bins without one (the page
+#: shows the translation of "No district", which is this in Indonesian).
+NO_DISTRICT_EXPORT = "Tanpa kecamatan"
+
 _MATERIAL_PREFIX = "bank_intake_kg.material."
-_TABLES = ("figures", "months", "materials")
+_NAMED_PARTS = {".pathway.": PATHWAY_NAMES, ".material.": MATERIAL_NAMES}
+_TABLES = ("figures", "months", "materials", "districts")
 
 
 @dataclass(frozen=True)
@@ -108,6 +154,7 @@ def show_dashboard() -> Any:
     report = _report(actor, period, period.date_from, period.date_to)
     months = monthly_rows(actor, period)
     materials = material_rows(report)
+    districts = district_rows(actor, period)
     headlines = [_shown(figure) for figure in headline_figures(report)]
     return render_template(
         "wastebank/dlh_dashboard.html",
@@ -120,10 +167,12 @@ def show_dashboard() -> Any:
         month_labels={key: _column_label(report, key) for key in MONTH_KEYS},
         months=months,
         materials=materials,
+        districts=districts,
         chart_data={
             "headlines": headlines,
             "months": months,
             "materials": materials,
+            "districts": districts,
             "jakstranas": _jakstranas(report),
         },
     )
@@ -145,11 +194,12 @@ def download_table(table: str, extension: str) -> Any:
         )(report)
         name = reports_export.filename(report, extension)
     else:
-        header, rows = (
-            _months_table(report, monthly_rows(actor, period))
-            if table == "months"
-            else _materials_table(material_rows(report))
-        )
+        if table == "months":
+            header, rows = _months_table(report, monthly_rows(actor, period))
+        elif table == "materials":
+            header, rows = _materials_table(material_rows(report))
+        else:
+            header, rows = _districts_table(_districts(actor, period))
         body = _csv(header, rows) if extension == "csv" else _xlsx(table, header, rows)
         name = (
             f"diversi-{table}-{report.city_code}-{report.date_from.isoformat()}-"
@@ -212,15 +262,39 @@ def monthly_rows(actor: Actor, period: Period) -> list[dict[str, Any]]:
 
 def material_rows(report: diversion.DiversionReport) -> list[dict[str, Any]]:
     """Bank intake by material class (kg), as the report breaks it down."""
+    rows = []
+    for figure in report.figures:
+        if not figure.key.startswith(_MATERIAL_PREFIX):
+            continue
+        material = figure.key.removeprefix(_MATERIAL_PREFIX)
+        rows.append(
+            {
+                "material": material,
+                "label": _name(MATERIAL_NAMES, material),
+                "value": _number(figure.value),
+                "unit": figure.unit,
+                "basis": figure.basis,
+            }
+        )
+    return rows
+
+
+def district_rows(actor: Actor, period: Period) -> list[dict[str, Any]]:
+    """The flows by district (kecamatan) as the page shows them and the charts read
+    them: kg as numbers, the row without a district labelled "Tanpa kecamatan"."""
     return [
         {
-            "material": figure.key.removeprefix(_MATERIAL_PREFIX),
-            "value": _number(figure.value),
-            "unit": figure.unit,
-            "basis": figure.basis,
+            "district": row.district,
+            "label": row.district if row.district is not None else _("No district"),
+            "bank_intake_kg": _number(row.bank_intake_kg),
+            "bank_intake_basis": row.bank_intake_basis,
+            "truck_collected_kg": _number(row.truck_collected_kg),
+            "truck_collected_basis": row.truck_collected_basis,
+            "collected_stops": row.collected_stops,
+            "bins": row.bins,
+            "banks": row.banks,
         }
-        for figure in report.figures
-        if figure.key.startswith(_MATERIAL_PREFIX)
+        for row in _districts(actor, period)
     ]
 
 
@@ -276,8 +350,23 @@ def _number(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
+def _name(names: dict[str, str], code: str) -> str:
+    """The translated name of a pathway or material code; an unknown code as it is."""
+    return _(names[code]) if code in names else code
+
+
 def _label(figure: diversion.Figure) -> str:
-    return figure.label_id if str(get_locale()) == "id" else figure.label_en
+    """The figure's label in the page's language, a pathway or material by its name.
+
+    The report appends the code (or an English phrase) to a breakdown's label, e.g.
+    "Energi dari pengolahan: anaerobic_digestion"; here it becomes the name.
+    """
+    label = figure.label_id if str(get_locale()) == "id" else figure.label_en
+    for part, names in _NAMED_PARTS.items():
+        root, found, code = figure.key.partition(part)
+        if found and root and code in names:
+            return f"{label.rsplit(': ', 1)[0]}: {_name(names, code)}"
+    return label
 
 
 def _column_label(report: diversion.DiversionReport, key: str) -> str:
@@ -308,6 +397,16 @@ def _jakstranas(report: diversion.DiversionReport) -> dict[str, Any]:
         figure = _figure(report, key)
         values[key] = _number(figure.value) if figure else None
     return values
+
+
+def _districts(actor: Actor, period: Period) -> list[diversion.DistrictRow]:
+    return diversion.district_breakdown(
+        db.session,
+        actor,
+        city_code=period.city.code,
+        date_from=period.date_from,
+        date_to=period.date_to,
+    )
 
 
 def _months_table(
@@ -345,6 +444,35 @@ def _materials_table(
     return header, rows
 
 
+def _districts_table(
+    districts: list[diversion.DistrictRow],
+) -> tuple[list[str], list[list[Any]]]:
+    header = [
+        "Kecamatan / District",
+        "Diterima bank sampah / Received by waste banks (kg)",
+        "Dasar / Basis",
+        "Diangkut truk, perkiraan / Collected by trucks, estimated (kg)",
+        "Dasar / Basis",
+        "Titik terangkut / Stops collected",
+        "Tempat sampah aktif / Active bins",
+        "Bank sampah aktif / Active waste banks",
+    ]
+    rows = [
+        [
+            row.district if row.district is not None else NO_DISTRICT_EXPORT,
+            row.bank_intake_kg,
+            row.bank_intake_basis,
+            row.truck_collected_kg,
+            row.truck_collected_basis,
+            row.collected_stops,
+            row.bins,
+            row.banks,
+        ]
+        for row in districts
+    ]
+    return header, rows
+
+
 def _csv(header: list[str], rows: list[list[Any]]) -> bytes:
     """UTF-8 with a byte-order mark and a decimal point, as the report's CSV."""
     buffer = io.StringIO()
@@ -357,6 +485,9 @@ def _csv(header: list[str], rows: list[list[Any]]) -> bytes:
                 if cell is None
                 else csv_text(cell)
                 if isinstance(cell, str)
+                # kg as stored, 3 decimals ("12.500"), not Decimal('12.500')
+                else str(cell)
+                if isinstance(cell, Decimal)
                 else repr(cell)
                 for cell in row
             ]
@@ -377,4 +508,11 @@ def _xlsx(title: str, header: list[str], rows: list[list[Any]]) -> bytes:
     return xlsx_bytes(book)
 
 
-__all__ = ["bp", "headline_figures", "material_rows", "month_spans", "monthly_rows"]
+__all__ = [
+    "bp",
+    "district_rows",
+    "headline_figures",
+    "material_rows",
+    "month_spans",
+    "monthly_rows",
+]

@@ -101,6 +101,9 @@ class BankSchema(Schema):
     parent = fields.Function(lambda bank: bank.parent.code if bank.parent else None)
     city = fields.Function(lambda bank: bank.city.code if bank.city else None)
     address = fields.String(allow_none=True)
+    district = fields.String(
+        allow_none=True, metadata={"description": "the kecamatan; null if not set"}
+    )
     latitude = fields.Float(allow_none=True)
     longitude = fields.Float(allow_none=True)
     timezone = fields.String(required=True)
@@ -120,6 +123,11 @@ class BankCreateSchema(StrippedSchema):
     parent = fields.String(load_default=None, validate=_CODE)
     city = fields.String(load_default=None, validate=_CODE)
     address = fields.String(load_default=None, validate=validate.Length(max=255))
+    district = fields.String(
+        load_default=None,
+        validate=validate.Length(max=120),
+        metadata={"description": "the kecamatan, spelled as on the city's bins"},
+    )
     latitude = fields.Float(load_default=None, validate=validate.Range(-90, 90))
     longitude = fields.Float(load_default=None, validate=validate.Range(-180, 180))
     timezone = fields.String(load_default=None, validate=validate.Length(max=64))
@@ -268,8 +276,13 @@ class WithdrawalRulesSchema(Schema):
 
 
 class BankUpdateSchema(Schema):
-    """``PATCH /banks/{code}``: the bank's withdrawal rules."""
+    """``PATCH /banks/{code}``: the bank's district and withdrawal rules."""
 
+    district = fields.String(
+        allow_none=True,
+        validate=validate.Length(max=120),
+        metadata={"description": "the kecamatan; null or blank clears it"},
+    )
     min_withdrawal_rp = fields.Integer(strict=True, validate=_RP)
     fee_kind = fields.String(validate=validate.OneOf(["none", "percent", "fixed"]))
     fee_value = fields.Integer(strict=True, validate=_RP)

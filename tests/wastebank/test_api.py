@@ -18,7 +18,7 @@ from tests import factories
 from tests.wastebank.conftest import World
 from wastebank import services
 from wastebank.exceptions import AuthenticationFailed, TooManyAttempts
-from wastebank.models import Member, MemberCard
+from wastebank.models import AuditEntry, Bank, Member, MemberCard
 
 # Who reaches which bank's member: own unit, sibling unit, parent induk, other city.
 SCOPE_MATRIX = {
@@ -508,6 +508,88 @@ def test_banks_listing_is_scoped_and_creation_is_admin_only(
         ).status_code
         == 404
     )
+
+
+def test_a_bank_is_created_with_its_district(
+    client: FlaskClient, db: Session, world: World
+) -> None:
+    body = {"code": "BSU7", "name": "Baru", "kind": "unit", "parent": "BSI"}
+    created = client.post(
+        "/api/v1/banks",
+        json={**body, "district": "  Teluk Ambon  Baguala "},
+        headers=_headers(db, world, "admin"),
+    )
+    assert created.status_code == 201
+    assert created.get_json()["district"] == "Teluk Ambon Baguala"  # spaces tidied
+    without = client.post(
+        "/api/v1/banks",
+        json={**body, "code": "BSU6"},
+        headers=_headers(db, world, "admin"),
+    )
+    assert without.get_json()["district"] is None
+
+
+def test_the_banks_manager_sets_and_clears_its_district(
+    client: FlaskClient, db: Session, world: World
+) -> None:
+    manager = _headers(db, world, "unit_manager")
+    changed = client.patch(
+        "/api/v1/banks/BSU1", json={"district": " Nusaniwe "}, headers=manager
+    )
+    assert changed.status_code == 200
+    assert changed.get_json()["district"] == "Nusaniwe"
+    # The withdrawal rules are untouched by a district-only change.
+    assert changed.get_json()["withdrawal_rules"] is None
+    read = client.get("/api/v1/banks/BSU1", headers=manager).get_json()
+    assert read["district"] == "Nusaniwe"
+    audit = db.scalar(sa.select(AuditEntry).where(AuditEntry.action == "bank.district"))
+    assert audit is not None
+    assert (audit.before, audit.after) == ({"district": None}, {"district": "Nusaniwe"})
+    both = client.patch(
+        "/api/v1/banks/BSU1",
+        json={"district": "Sirimau", "min_withdrawal_rp": 5000},
+        headers=manager,
+    ).get_json()
+    assert both["district"] == "Sirimau"
+    assert both["withdrawal_rules"]["min_withdrawal_rp"] == 5000
+    for empty in (None, "  "):
+        cleared = client.patch(
+            "/api/v1/banks/BSU1", json={"district": empty}, headers=manager
+        )
+        assert cleared.status_code == 200
+        assert cleared.get_json()["district"] is None
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [("cashier", 403), ("dlh", 403), ("driver", 403), ("dlh_other_city", 403)],
+)
+def test_only_managers_and_admins_change_a_district(
+    client: FlaskClient, db: Session, world: World, who: str, status: int
+) -> None:
+    response = client.patch(
+        "/api/v1/banks/BSU1",
+        json={"district": "Sirimau"},
+        headers=_headers(db, world, who),
+    )
+    assert response.status_code == status
+    db.expire_all()
+    assert db.get(Bank, world.unit.id).district is None  # type: ignore[union-attr]
+
+
+def test_another_banks_manager_and_a_long_district_are_refused(
+    client: FlaskClient, db: Session, world: World
+) -> None:
+    manager = _headers(db, world, "unit_manager")
+    sibling = client.patch(
+        "/api/v1/banks/BSU2", json={"district": "Sirimau"}, headers=manager
+    )
+    assert sibling.status_code == 404
+    too_long = client.patch(
+        "/api/v1/banks/BSU1", json={"district": "x" * 121}, headers=manager
+    )
+    assert too_long.status_code == 422
+    assert "district" in too_long.get_json()["errors"]
 
 
 @pytest.mark.parametrize("id_", [2**31, 2**63, 10**30])

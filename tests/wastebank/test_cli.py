@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from routing.models import RoutePlan, RouteStopEvent
 from routing.services import list_driver_routes
+from telemetry.models import Bin
 from wastebank import demo_dispatch, services
 from wastebank.models import Bank, Member, User
 
@@ -34,10 +35,13 @@ def test_create_city_bank_and_users(runner: FlaskCliRunner, db: Session) -> None
             "induk",
             "--city",
             "AMB",
+            "--district",
+            "Sirimau",
         ]
     )
     assert induk.exit_code == 0, induk.output
     assert json.loads(induk.output)["timezone"] == "Asia/Jayapura"
+    assert json.loads(induk.output)["district"] == "Sirimau"
     unit = runner.invoke(
         args=[
             "banks",
@@ -55,6 +59,7 @@ def test_create_city_bank_and_users(runner: FlaskCliRunner, db: Session) -> None
     )
     assert unit.exit_code == 0, unit.output
     assert json.loads(unit.output)["parent"] == "BSI01"
+    assert json.loads(unit.output)["district"] is None  # not inherited from the induk
     assert json.loads(unit.output)["opening_days"] == ["sat", "sun"]
     created = runner.invoke(
         args=[
@@ -128,6 +133,12 @@ def test_demo_load_builds_ambon_once(runner: FlaskCliRunner, db: Session) -> Non
     banks = db.scalar(sa.select(sa.func.count()).select_from(Bank))
     members = db.scalar(sa.select(sa.func.count()).select_from(Member))
     assert banks == 7 and members > 50
+    # Each demo bank is in a kecamatan; Ambon's are spelled as on the demo bins.
+    districts = dict(db.execute(sa.select(Bank.code, Bank.district)).all())
+    assert {districts["BSI02"], districts["BSU21"]} == {"Magersari", "Prajurit Kulon"}
+    ambon = {d for code, d in districts.items() if code not in ("BSI02", "BSU21")}
+    assert None not in ambon
+    assert ambon <= set(db.scalars(sa.select(Bin.district)))
     roles = set(db.scalars(sa.select(User.role)))
     assert roles == {"admin", "dlh", "manager", "cashier", "driver"}
     # Today's plan of Ambon, dispatched to the demo drivers, with the first reports.

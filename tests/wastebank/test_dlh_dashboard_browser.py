@@ -22,6 +22,7 @@ CHARTS = (
     "chart-month-rates",
     "chart-jakstranas",
     "chart-materials",
+    "chart-districts",
 )
 
 
@@ -74,6 +75,8 @@ def test_the_dashboard_draws_every_chart_from_the_demo_data(
         page.get_by_role("heading", name=re.compile("Dasbor diversi"))
     ).to_be_visible()
     expect(page.locator('[data-key="tpa_delivered_kg"]')).to_contain_text("terukur")
+    expect(page.locator("#districts-table")).to_contain_text("Sirimau")
+    expect(page.locator("#materials-table")).to_contain_text("Plastik")
 
     for chart_id in CHARTS:
         canvas = page.locator(f"#{chart_id}")

@@ -68,6 +68,9 @@ class Bank(db.Model):  # type: ignore[name-defined]
         sa.ForeignKey("cities.id"), nullable=True, index=True
     )
     address: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    #: the kecamatan the bank is in, spelled as on the city's bins (``Bin.district``),
+    #: so that the DLH dashboard can put banks and bins of a district side by side
+    district: Mapped[str | None] = mapped_column(sa.String(120), nullable=True)
     latitude: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
     longitude: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
     timezone: Mapped[str] = mapped_column(sa.String(64), nullable=False)

@@ -13,6 +13,7 @@ from wastebank.services.core import (
     audit,
     authenticate,
     bank_cards,
+    clean_district,
     control_room_city,
     create_bank,
     create_city,
@@ -61,6 +62,7 @@ from wastebank.services.counter import (
     reverse_deposit,
     set_price,
     statement,
+    update_bank,
     update_counter_settings,
 )
 
@@ -76,6 +78,7 @@ __all__ = [
     "audit",
     "authenticate",
     "bank_cards",
+    "clean_district",
     "control_room_city",
     "counter_settings",
     "create_bank",
@@ -114,6 +117,7 @@ __all__ = [
     "search_members",
     "set_price",
     "statement",
+    "update_bank",
     "update_counter_settings",
     "update_member",
     "user_for_token",

@@ -61,6 +61,8 @@ from wastebank.models import (
 # A hash to check against when the username is unknown, so a wrong username costs the
 # same time as a wrong password and does not reveal which usernames exist.
 _DUMMY_HASH = generate_password_hash("not-a-password", method="pbkdf2:sha256:1000")
+#: Longest district (kecamatan) name, as ``Bank.district`` and ``Bin.district`` hold.
+DISTRICT_MAX_LENGTH = 120
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -274,10 +276,13 @@ def create_bank(
     longitude: float | None = None,
     timezone: str | None = None,
     opening_days: list[str] | None = None,
+    district: str | None = None,
 ) -> Bank:
     """Create a bank. A unit's parent must be an induk; an induk has no parent.
 
     The time zone defaults to the city's, then to Asia/Jayapura (WIT, Ambon).
+
+    :param district: the kecamatan, spelled as on the city's bins; blank = none.
     """
     require(actor, Action.BANKS_WRITE)
     code = code.strip().upper()
@@ -312,6 +317,7 @@ def create_bank(
         parent=parent,
         city=city,
         address=address,
+        district=clean_district(district),
         latitude=latitude,
         longitude=longitude,
         timezone=_check_timezone(
@@ -323,6 +329,20 @@ def create_bank(
     session.flush()
     audit(session, actor, "bank.create", bank, bank_id=bank.id, after={"code": code})
     return bank
+
+
+def clean_district(district: str | None) -> str | None:
+    """A district (kecamatan) name with spaces tidied; ``None`` when blank.
+
+    :raises InvalidValue: longer than 120 characters.
+    """
+    text = " ".join((district or "").split())
+    if len(text) > DISTRICT_MAX_LENGTH:
+        raise InvalidValue(
+            f"A district name has at most {DISTRICT_MAX_LENGTH} characters.",
+            field="district",
+        )
+    return text or None
 
 
 def get_bank(session: SessionLike, actor: Actor, code: str) -> Bank:

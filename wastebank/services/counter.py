@@ -54,6 +54,7 @@ from wastebank.services.core import (
     add_idempotent,
     audit,
     check_quantity,
+    clean_district,
     find_bank,
     find_category,
     get_member,
@@ -717,6 +718,46 @@ def pay_withdrawal(
     return withdrawal
 
 
+#: The withdrawal rules of a bank, as :func:`update_counter_settings` changes them.
+WITHDRAWAL_RULE_FIELDS = (
+    "min_withdrawal_rp",
+    "fee_kind",
+    "fee_value",
+    "separate_approver_and_payer",
+)
+
+
+def update_bank(
+    session: SessionLike, actor: Actor, bank_code: str, changes: Mapping[str, Any]
+) -> Bank:
+    """Change a bank's district (kecamatan) and withdrawal rules (its manager or an admin).
+
+    Keys absent from ``changes`` stay as they are; a ``district`` of ``None`` or blank
+    clears it. A changed district is audited (``bank.district``), the rules as in
+    :func:`update_counter_settings`.
+    """
+    require(actor, Action.BANK_SETTINGS_WRITE)
+    bank = find_bank(session, actor, bank_code)
+    if "district" in changes:
+        district = clean_district(changes["district"])
+        if district != bank.district:
+            before = {"district": bank.district}
+            bank.district = district
+            session.flush()
+            audit(
+                session,
+                actor,
+                "bank.district",
+                bank,
+                bank_id=bank.id,
+                before=before,
+                after={"district": district},
+            )
+    if any(field in changes for field in WITHDRAWAL_RULE_FIELDS):
+        update_counter_settings(session, actor, bank.code, changes)
+    return bank
+
+
 def update_counter_settings(
     session: SessionLike, actor: Actor, bank_code: str, changes: Mapping[str, Any]
 ) -> BankCounterSettings:
@@ -724,12 +765,7 @@ def update_counter_settings(
     require(actor, Action.BANK_SETTINGS_WRITE)
     bank = find_bank(session, actor, bank_code)
     settings = counter_settings(session, bank)
-    fields = (
-        "min_withdrawal_rp",
-        "fee_kind",
-        "fee_value",
-        "separate_approver_and_payer",
-    )
+    fields = WITHDRAWAL_RULE_FIELDS
     before = {field: getattr(settings, field) for field in fields}
     for field in fields:
         if field in changes:

@@ -12,11 +12,13 @@ to its induk (the back office, issue 8) is an internal transfer and is never add
 which is why this module reads deposits only and never shipments or sales.
 
 Every service takes the session first and an actor; it flushes, never commits. The
-entries live in :mod:`.inputs`, the report in :mod:`.report`.
+entries live in :mod:`.inputs`, the report in :mod:`.report`, the flows by district
+(kecamatan) in :mod:`.districts`.
 """
 
 from __future__ import annotations
 
+from wastebank.services.diversion.districts import DistrictRow, district_breakdown
 from wastebank.services.diversion.inputs import (
     ESTIMATED,
     MEASURED,
@@ -44,10 +46,12 @@ __all__ = [
     "MEASURED",
     "NOT_AVAILABLE",
     "PROFILE_FIELDS",
+    "DistrictRow",
     "DiversionReport",
     "Figure",
     "delete_tpa_delivery",
     "delete_treatment_input",
+    "district_breakdown",
     "diversion_report",
     "get_tpa_delivery",
     "get_treatment_input",

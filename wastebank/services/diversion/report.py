@@ -334,6 +334,59 @@ def _t_by_component(kg_by_component: Mapping[str, float]) -> dict[str, float]:
     return {key: kg / 1000.0 for key, kg in kg_by_component.items() if kg > 0.0}
 
 
+def intake_lines(
+    session: SessionLike,
+    city: City,
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    by_district: bool = False,
+) -> Sequence[Any]:
+    """The quantities members brought to the city's banks in ``[start, end)``.
+
+    One row per material, category and unit (``material``, ``category_code``,
+    ``unit``, ``quantity`` in the category's unit), from deposits that were not
+    reversed; only deposits count, never shipments or sales (see the package doc).
+    With ``by_district`` the rows are per bank district too (``district``, ``None``
+    for banks without one), for the dashboard's table by district.
+    """
+    columns: list[Any] = [
+        DepositLine.material,
+        DepositLine.category_code,
+        DepositLine.unit,
+    ]
+    if by_district:
+        columns.insert(0, Bank.district)
+    return session.execute(
+        sa.select(*columns, sa.func.sum(DepositLine.quantity).label("quantity"))
+        .join(Deposit, Deposit.id == DepositLine.deposit_id)
+        .join(Bank, Bank.id == Deposit.bank_id)
+        .where(
+            Bank.city_id == city.id,
+            Deposit.occurred_at >= start,
+            Deposit.occurred_at < end,
+            Deposit.reversed_at.is_(None),
+        )
+        .group_by(*columns)
+        .order_by(*columns)
+    ).all()
+
+
+def intake_line_mass_kg(row: Any) -> tuple[Decimal, bool] | None:
+    """The mass of an :func:`intake_lines` row in kg (3 decimals), and whether it was
+    weighed; ``None`` for pieces, which have no mass.
+
+    Only kilograms are weighed; litres (used cooking oil) are converted with a density
+    (``routing.energy.LIQUID_DENSITY_KG_PER_L``), which makes the mass estimated.
+    """
+    quantity = _kg(row.quantity)
+    mass = material_mass_kg(row.material, float(quantity), row.unit)
+    if mass is None:
+        return None
+    weighed = row.unit == "kg"
+    return (quantity if weighed else _kg(mass)), weighed
+
+
 def _bank_intake(
     session: SessionLike,
     city: City,
@@ -360,19 +413,7 @@ def _bank_intake(
         .where(in_period)
     ).one()
     deposits, banks, reversed_ = (int(n or 0) for n in counts)
-    rows = session.execute(
-        sa.select(
-            DepositLine.material,
-            DepositLine.category_code,
-            DepositLine.unit,
-            sa.func.sum(DepositLine.quantity).label("quantity"),
-        )
-        .join(Deposit, Deposit.id == DepositLine.deposit_id)
-        .join(Bank, Bank.id == Deposit.bank_id)
-        .where(in_period, Deposit.reversed_at.is_(None))
-        .group_by(DepositLine.material, DepositLine.category_code, DepositLine.unit)
-        .order_by(DepositLine.material, DepositLine.category_code, DepositLine.unit)
-    ).all()
+    rows = intake_lines(session, city, start, end)
     names = dict(
         session.execute(
             sa.select(WasteCategory.code, WasteCategory.name_id).where(
@@ -388,14 +429,12 @@ def _bank_intake(
     components: dict[str, float] = {}
     for row in rows:
         quantity = _kg(row.quantity)
-        mass = material_mass_kg(row.material, float(quantity), row.unit)
         name = names.get(row.category_code, row.category_code)
-        if mass is None:
+        line_mass = intake_line_mass_kg(row)
+        if line_mass is None:
             unweighed.append((row.category_code, name, quantity, row.unit))
             continue
-        # Only kilograms are weighed; litres are converted with a density.
-        weighed = row.unit == "kg"
-        mass_kg = quantity if weighed else _kg(mass)
+        mass_kg, weighed = line_mass
         if not weighed:
             converted_l += quantity
         material_kg[row.material] = (

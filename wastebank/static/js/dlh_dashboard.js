@@ -69,12 +69,25 @@
   draw("chart-materials", {
     type: "doughnut",
     data: {
-      labels: data.materials.map(function (item) { return item.material; }),
+      labels: data.materials.map(function (item) { return item.label; }),
       datasets: [{
         data: data.materials.map(function (item) { return tonnes(item.value); }),
         backgroundColor: data.materials.map(function (_, i) { return PALETTE[i % PALETTE.length]; })
       }]
     },
     options: { plugins: { legend: { position: "right" } } }
+  });
+
+  // Bank intake (measured) next to truck collection (estimated from stop demand).
+  draw("chart-districts", {
+    type: "bar",
+    data: {
+      labels: data.districts.map(function (row) { return row.label; }),
+      datasets: [
+        { label: t.bank_intake, data: data.districts.map(function (row) { return tonnes(row.bank_intake_kg); }), backgroundColor: GREEN },
+        { label: t.truck_collected, data: data.districts.map(function (row) { return tonnes(row.truck_collected_kg); }), backgroundColor: GREY }
+      ]
+    },
+    options: { scales: { y: { beginAtZero: true, title: { display: true, text: "t" } } } }
   });
 })();
