@@ -18,6 +18,7 @@ __all__ = [
     "ReplanRefused",
     "RoutePlanNotFound",
     "RouteStopNotFound",
+    "RouteStopPhotoNotFound",
     "RoutingAccessDenied",
     "RoutingConflict",
     "RoutingError",
@@ -92,6 +93,12 @@ class RouteStopNotFound(RoutingFieldError):
     """No route stop with that id on a route dispatched to the driver (404)."""
 
     code = "route_stop_not_found"
+
+
+class RouteStopPhotoNotFound(RoutingFieldError):
+    """No photo on that report, or not one the caller may see (404)."""
+
+    code = "photo_not_found"
 
 
 class InvalidRoutingReference(RoutingFieldError):

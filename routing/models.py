@@ -548,8 +548,33 @@ class RouteStopEvent(db.Model):  # type: ignore[name-defined]
     request_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False)
 
     stop: Mapped[RouteStop] = relationship()
+    #: the photo the driver attached, if any (its bytes load only when read)
+    photo: Mapped[RouteStopPhoto | None] = relationship(
+        back_populates="event", uselist=False
+    )
 
     @property
     def timezone(self) -> str:
         """The plan's zone, for showing times."""
         return self.stop.route.plan.timezone
+
+
+class RouteStopPhoto(db.Model):  # type: ignore[name-defined]
+    """A photo a driver attached to a report: a JPEG the phone shrank before sending.
+
+    Kept in the database (small, backed up with everything else, and the same for every
+    web worker); served by ``GET /api/v1/route-stop-events/{id}/photo``.
+    """
+
+    __tablename__ = "route_stop_photos"
+    __table_args__ = (sa.CheckConstraint("size_bytes > 0", name="size_positive"),)
+
+    id: Mapped[int] = mapped_column(_BIG_ID, primary_key=True, autoincrement=True)
+    event_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("route_stop_events.id"), nullable=False, unique=True
+    )
+    content_type: Mapped[str] = mapped_column(sa.String(32), nullable=False)
+    size_bytes: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary, nullable=False, deferred=True)
+
+    event: Mapped[RouteStopEvent] = relationship(back_populates="photo")

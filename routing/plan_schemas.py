@@ -7,6 +7,8 @@ planned times are ISO 8601 date-times in the city's zone; decimals are strings.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -623,6 +625,26 @@ class DriverRouteSchema(Schema):
 
 
 # -- drivers' reports on their stops ---------------------------------------------------------
+class Base64Bytes(fields.Field[bytes]):
+    """Bytes sent as a base64 string (standard alphabet, padded)."""
+
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Any, **kwargs: Any
+    ) -> bytes:
+        if not isinstance(value, str):
+            raise ValidationError("Send the photo as a base64 string.")
+        try:
+            return base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValidationError("Not valid base64.") from None
+
+
+def _photo_url(event: Any) -> str | None:
+    if event.photo is None:
+        return None
+    return f"/api/v1/route-stop-events/{event.id}/photo"
+
+
 class RouteStopEventCreateSchema(Schema):
     kind = fields.String(
         required=True,
@@ -660,6 +682,15 @@ class RouteStopEventCreateSchema(Schema):
         validate=validate.Range(min=0, min_inclusive=False, max=100_000),
         metadata={"description": "net weight on the ticket (unloaded, required)"},
     )
+    photo = Base64Bytes(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "type": "string",
+            "format": "byte",
+            "description": "an optional JPEG (base64), at most 512 KB decoded",
+        },
+    )
 
 
 class RouteStopEventSchema(Schema):
@@ -680,6 +711,12 @@ class RouteStopEventSchema(Schema):
     )
     occurred_at = LocalDateTime(required=True)
     received_at = LocalDateTime(required=True)
+    photo_url = fields.Function(
+        _photo_url,
+        required=True,
+        allow_none=True,
+        metadata={"type": "string", "description": "the attached photo, if any"},
+    )
 
 
 # -- GeoJSON (documentation of the .geojson answer) ------------------------------------------

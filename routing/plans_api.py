@@ -30,6 +30,7 @@ from routing.exceptions import (
     InvalidRoutingValue,
     RoutePlanNotFound,
     RouteStopNotFound,
+    RouteStopPhotoNotFound,
     RoutingAccessDenied,
     RoutingConflict,
     RoutingError,
@@ -77,6 +78,7 @@ register_domain_errors(
     [
         (RoutePlanNotFound, 404),
         (RouteStopNotFound, 404),
+        (RouteStopPhotoNotFound, 404),
         (DuplicateRoutingCode, 409),
         (DriverBusy, 409),
         (RoutingConflict, 409),
@@ -101,6 +103,7 @@ SESSION_ENDPOINTS = frozenset(
         (f"{bp.name}.get_route_plan_geojson", "GET"),
         (f"{bp.name}.dispatch_route_plan", "POST"),
         (f"{bp.name}.replan_route_plan", "POST"),
+        (f"{bp.name}.get_stop_photo", "GET"),
     }
 )
 
@@ -374,6 +377,24 @@ def record_stop_event(
     )
     db.session.commit()
     return created(event, replayed)
+
+
+@bp.route("/route-stop-events/<int:event_id>/photo")
+@bp.response(
+    200, description="The photo (JPEG)", content_type="image/jpeg", schema=None
+)
+@_doc_errors(401, 403)
+@bp.alt_response(
+    404,
+    schema=ErrorSchema,
+    description="No photo on that report, or not yours / not in your city",
+)
+def get_stop_photo(event_id: int) -> Any:
+    """The photo attached to a report (its driver; dlh of the city; admin)."""
+    photo = services.get_stop_photo(db.session, api_actor(), event_id)
+    response = current_app.response_class(photo.data, mimetype=photo.content_type)
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response
 
 
 # -- registry --------------------------------------------------------------------------------

@@ -6,7 +6,9 @@ plans (``POST /api/v1/route-plans``), previews the plan's GeoJSON and dispatches
 (``POST /api/v1/route-plans/{id}/dispatch``), all with the login session and the CSRF
 token in a header (see :func:`wastebank.auth.authenticate_bearer_or_session`), so the
 page and other clients share one adapter and one error envelope. What the forms offer
-(the city's active trucks and drivers) and today's progress are rendered here.
+(the city's active trucks and drivers) and today's progress, with the drivers' reports
+(reasons, notes, tickets, photos), are rendered here; re-planning the rest of the day
+(``POST /api/v1/route-plans/{id}/replan``) previews and dispatches like a plan.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user, login_required
 
 from routing import services as routing_services
-from routing.models import RoutePlan
+from routing.models import Route, RoutePlan
 from routing.plan_schemas import MAX_TIME_LIMIT_S
 from wastebank import services
 from wastebank.access import Role
@@ -71,6 +73,31 @@ def show_control_room() -> Any:
     )
 
 
+def _reports(route: Route) -> list[dict[str, Any]]:
+    """The route's reported visits, latest report each: what the office reads back."""
+    found = []
+    for stop in route.stops:
+        event = stop.last_event
+        if event is None:
+            continue
+        found.append(
+            {
+                "seq": stop.seq,
+                "place": stop.bin.code
+                if stop.bin is not None
+                else getattr(stop.facility, "name", ""),
+                "kind": event.kind,
+                "reason": event.reason,
+                "note": event.note,
+                "ticket_no": event.ticket_no,
+                "net_weight_kg": event.net_weight_kg,
+                "at": event.occurred_at,
+                "photo_event": event.id if event.photo is not None else None,
+            }
+        )
+    return found
+
+
 def _replanned(plans: Sequence[RoutePlan]) -> set[int]:
     """The plans of the day that a dispatched re-plan took over."""
     return {
@@ -116,6 +143,7 @@ def _progress(plans: Sequence[RoutePlan]) -> list[dict[str, Any]]:
                     "done": sum(state != "open" for state in states),
                     "skipped": states.count("skipped"),
                     "total": len(states),
+                    "reports": _reports(route),
                 }
             )
     return rows

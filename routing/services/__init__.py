@@ -40,7 +40,7 @@ from routing.services.dispatch import (
     dispatch_plan,
     list_driver_routes,
 )
-from routing.services.events import record_stop_event
+from routing.services.events import get_stop_photo, record_stop_event
 from routing.services.fleet import (
     create_depot,
     create_facility,
@@ -80,6 +80,7 @@ __all__ = [
     "facility_place_id",
     "format_time_of_day",
     "get_route_plan",
+    "get_stop_photo",
     "list_depots",
     "list_driver_routes",
     "list_facilities",

@@ -18,9 +18,13 @@ from decimal import Decimal
 from typing import Final
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, undefer
 
-from routing.exceptions import InvalidRoutingValue, RouteStopNotFound
+from routing.exceptions import (
+    InvalidRoutingValue,
+    RouteStopNotFound,
+    RouteStopPhotoNotFound,
+)
 from routing.models import (
     EVENT_VISIT_KIND,
     SKIP_REASONS,
@@ -29,9 +33,10 @@ from routing.models import (
     RoutePlan,
     RouteStop,
     RouteStopEvent,
+    RouteStopPhoto,
     utcnow,
 )
-from routing.services.common import local_midnight, require
+from routing.services.common import local_midnight, require, visible_city
 from telemetry import services as telemetry_services
 from wastebank.access import Action, Actor, Role
 from wastebank.exceptions import IdempotencyKeyReused
@@ -45,6 +50,9 @@ log = logging.getLogger(__name__)
 CLOCK_SKEW: Final = dt.timedelta(minutes=5)
 #: Longest note a driver may add, characters.
 MAX_NOTE = 500
+#: Largest photo, bytes: the driver's page shrinks photos to about 100-250 KB.
+MAX_PHOTO_BYTES: Final = 512 * 1024
+_JPEG_START = b"\xff\xd8\xff"
 
 
 def _own_stop(session: SessionLike, actor: Actor, stop_id: int) -> RouteStop:
@@ -95,6 +103,7 @@ def _check_fields(
     note: str | None,
     ticket_no: str | None,
     net_weight_kg: Decimal | None,
+    photo: bytes | None,
     now: dt.datetime,
 ) -> None:
     """The rules a schema cannot check, or that the service must check itself.
@@ -140,6 +149,15 @@ def _check_fields(
         raise InvalidRoutingValue(
             f"A note has at most {MAX_NOTE} characters.", field="note"
         )
+    if photo is not None:
+        if not photo.startswith(_JPEG_START):
+            raise InvalidRoutingValue("The photo must be a JPEG image.", field="photo")
+        if len(photo) > MAX_PHOTO_BYTES:
+            raise InvalidRoutingValue(
+                f"The photo is larger than {MAX_PHOTO_BYTES // 1024} KB; "
+                "send a smaller one.",
+                field="photo",
+            )
     if kind == "unloaded":
         if not (ticket_no or "").strip():
             raise InvalidRoutingValue(
@@ -168,6 +186,7 @@ def record_stop_event(
     note: str | None = None,
     ticket_no: str | None = None,
     net_weight_kg: Decimal | None = None,
+    photo: bytes | None = None,
     idempotency_key: str,
     request_hash: str,
     now: dt.datetime | None = None,
@@ -188,6 +207,7 @@ def record_stop_event(
     :param note: free text, at most 500 characters.
     :param ticket_no: weighbridge ticket number (``unloaded`` only, required).
     :param net_weight_kg: net weight on the ticket, kg (``unloaded`` only, required).
+    :param photo: a JPEG of at most :data:`MAX_PHOTO_BYTES`, for any kind.
     :param idempotency_key: the phone's key for this report, unique per driver.
     :param request_hash: what "the same request" means (:mod:`wastebank.idempotency`).
     :param now: the current time (UTC); the clock when omitted.
@@ -227,6 +247,7 @@ def record_stop_event(
         note=note,
         ticket_no=ticket_no,
         net_weight_kg=net_weight_kg,
+        photo=photo,
         now=now,
     )
     route, plan = stop.route, stop.route.plan
@@ -271,6 +292,15 @@ def record_stop_event(
         request_hash=request_hash,
     )
     add_idempotent(session, event)
+    if photo is not None:
+        session.add(
+            RouteStopPhoto(
+                event_id=event.id,
+                content_type="image/jpeg",
+                size_bytes=len(photo),
+                data=photo,
+            )
+        )
     if kind == "collected" and stop.bin_id is not None:
         telemetry_services.record_collection(session, stop.bin_id, occurred_at, now=now)
     session.flush()
@@ -284,3 +314,32 @@ def record_stop_event(
         actor.user_id,
     )
     return event, False
+
+
+def get_stop_photo(session: SessionLike, actor: Actor, event_id: int) -> RouteStopPhoto:
+    """The photo of a report, bytes loaded.
+
+    The driver who made the report sees it; so do planners (DLH) of the plan's city
+    and admins.
+
+    :raises RouteStopPhotoNotFound: no such report, no photo on it, or not one the
+        actor may see (the answer is the same).
+    """
+    query = (
+        sa.select(RouteStopPhoto)
+        .join(RouteStopEvent, RouteStopPhoto.event_id == RouteStopEvent.id)
+        .join(RouteStop, RouteStopEvent.stop_id == RouteStop.id)
+        .join(Route, RouteStop.route_id == Route.id)
+        .join(RoutePlan, Route.plan_id == RoutePlan.id)
+        .where(RouteStopPhoto.event_id == event_id)
+        .options(undefer(RouteStopPhoto.data))
+    )
+    if actor.role is Role.DRIVER:
+        query = query.where(RouteStopEvent.driver_id == actor.user_id)
+    else:
+        require(actor, Action.ROUTES_READ)
+        query = query.where(visible_city(actor, RoutePlan.city_id))
+    photo = session.scalar(query)
+    if photo is None:
+        raise RouteStopPhotoNotFound(f"No photo on report {event_id}.")
+    return photo

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import io
 import json
 import threading
 from dataclasses import dataclass
@@ -13,11 +15,12 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from PIL import Image
 from sqlalchemy.orm import Session
 
 from routing import services
 from routing.exceptions import InvalidRoutingValue
-from routing.models import RouteStop, RouteStopEvent
+from routing.models import RouteStop, RouteStopEvent, RouteStopPhoto
 from telemetry import services as telemetry_services
 from telemetry.models import Alert, Bin
 from telemetry.readings import parse_plain_json
@@ -550,9 +553,92 @@ def test_openapi_documents_stop_events_as_answered(
 
     event = _post(client, db, trip.driver, trip.stop_id, _collected()).get_json()
     assert set(event) == set(schemas["RouteStopEvent"]["properties"])
-    assert set(event) - {"id", "stop", "received_at", "tpa_delivery"} <= set(
-        schemas["RouteStopEventCreate"]["properties"]
-    ) | {"kind"}
+    assert set(event) - {
+        "id",
+        "stop",
+        "received_at",
+        "tpa_delivery",
+        "photo_url",
+    } <= set(schemas["RouteStopEventCreate"]["properties"]) | {"kind"}
     stop = _my_stops(client, db, trip.driver)[0]
     assert set(stop) == set(schemas["DriverStop"]["properties"])
     assert set(stop["last_event"]) == set(schemas["LastStopEvent"]["properties"])
+
+
+# -- photos -----------------------------------------------------------------------------------
+def _jpeg(width: int = 64, height: int = 48) -> bytes:
+    """A real JPEG, as a phone would send after shrinking it."""
+    image = Image.new("RGB", (width, height), (30, 120, 60))
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=95)
+    return out.getvalue()
+
+
+def _photo_of(client: FlaskClient, db: Session, user: User, url: str) -> Any:
+    return client.get(url, headers=factories.auth_headers(db, user))
+
+
+def test_a_report_carries_a_photo_its_driver_and_the_city_office_can_see(
+    client: FlaskClient, db: Session, trip: Trip
+) -> None:
+    photo = _jpeg()
+    body = _collected(photo=base64.b64encode(photo).decode())
+    answer = _post(client, db, trip.driver, trip.stop_id, body, key="p-1")
+    assert answer.status_code == 201, answer.get_json()
+    event = answer.get_json()
+    url = event["photo_url"]
+    assert url == f"/api/v1/route-stop-events/{event['id']}/photo"
+
+    for user in (trip.driver, trip.fleet.users["dlh"], trip.fleet.users["admin"]):
+        got = _photo_of(client, db, user, url)
+        assert got.status_code == 200
+        assert got.mimetype == "image/jpeg"
+        assert got.data == photo
+        assert "private" in got.headers["Cache-Control"]
+    for user in (trip.other_driver, trip.fleet.users["dlh_other_city"]):
+        refused = _photo_of(client, db, user, url)
+        assert refused.status_code == 404
+        assert refused.get_json()["type"] == "photo_not_found"
+    assert _photo_of(client, db, trip.fleet.users["cashier"], url).status_code == 403
+    assert client.get(url).status_code == 401
+    # A replay stores nothing more and names the same photo.
+    again = _post(client, db, trip.driver, trip.stop_id, body, key="p-1")
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json()["photo_url"] == url
+    db.expire_all()
+    assert db.scalar(sa.select(sa.func.count()).select_from(RouteStopPhoto)) == 1
+    # A report without a photo has none.
+    plain = _post(
+        client, db, trip.driver, trip.unload_id, _unloaded(), key="p-2"
+    ).get_json()
+    assert plain["photo_url"] is None
+    missing = _photo_of(
+        client, db, trip.driver, f"/api/v1/route-stop-events/{plain['id']}/photo"
+    )
+    assert missing.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("photo", "message"),
+    [
+        ("not base64!", "Not valid base64."),
+        (base64.b64encode(b"GIF89a....").decode(), "must be a JPEG"),
+        # JPEG's first bytes, 600 KB in all: under the 1 MB request limit.
+        (
+            base64.b64encode(b"\xff\xd8\xff" + bytes(600_000)).decode(),
+            "larger than 512 KB",
+        ),
+        (12, "base64 string"),
+    ],
+)
+def test_a_bad_photo_is_refused_and_nothing_is_stored(
+    client: FlaskClient, db: Session, trip: Trip, photo: Any, message: str
+) -> None:
+    answer = _post(
+        client, db, trip.driver, trip.stop_id, _collected(photo=photo), key="p-bad"
+    )
+    body = answer.get_json()
+    assert answer.status_code == 422, body
+    assert set(body) == ENVELOPE_KEYS
+    assert message in " ".join(body["errors"]["photo"])
+    assert _counts(db) == (0, 0)

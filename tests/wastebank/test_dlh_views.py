@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from routing import services as routing_services
-from routing.models import Route
+from routing.models import Route, RouteStopEvent
 from telemetry.models import Alert
 from tests import factories
 from tests.routing import conftest as routing_conftest
@@ -24,7 +24,7 @@ from tests.routing.conftest import (
     plan_and_dispatch,
     plan_today_round_the_clock,
 )
-from wastebank.access import SYSTEM
+from wastebank.access import SYSTEM, Actor, Role
 
 #: Ambon's garage, TPA, trucks and users of every role, as the routing tests have them.
 fleet = routing_conftest.fleet
@@ -278,3 +278,40 @@ def test_a_replanned_plan_counts_only_what_its_route_still_did(
     assert f"0 / {len(new.routes[0].stops)}" in page
     assert f'data-plan="{new.id}">Rencanakan ulang' in page
     assert f'data-plan="{old.id}">Rencanakan ulang' not in page
+
+
+def test_the_office_reads_the_drivers_reports_with_notes_and_photos(
+    client: FlaskClient, db: Session, bins: Fleet
+) -> None:
+    plan = plan_today_round_the_clock(db)
+    (route,) = plan.routes
+    first = next(s for s in route.stops if s.kind == "stop")
+    driver = bins.users["driver"]
+    photo = b"\xff\xd8\xff\xe0" + bytes(100)
+    routing_services.record_stop_event(
+        db,
+        Actor(Role.DRIVER, user_id=driver.id, city_id=driver.city_id),
+        first.id,
+        kind="skipped",
+        reason="blocked",
+        note="Mobil <parkir> di depan TPS",
+        photo=photo,
+        occurred_at=dt.datetime.now(dt.UTC),
+        idempotency_key="k-1",
+        request_hash="0" * 64,
+    )
+    db.commit()
+    factories.login(client, "dlh")
+    page = client.get("/dlh").get_data(as_text=True)
+    assert "Laporan (1)" in page
+    assert f'<li data-seq="{first.seq}">' in page
+    assert "Dilewati" in page and "Terhalang" in page
+    # The note is the driver's text: escaped, not markup.
+    assert "Mobil &lt;parkir&gt; di depan TPS" in page
+    event_id = db.scalar(sa.select(RouteStopEvent.id))
+    link = f"/api/v1/route-stop-events/{event_id}/photo"
+    assert f'href="{link}"' in page
+    # The link works with the page's login session.
+    got = client.get(link)
+    assert got.status_code == 200
+    assert got.data == photo

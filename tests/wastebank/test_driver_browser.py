@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 from sqlalchemy.orm import Session
 
@@ -180,3 +182,47 @@ def test_a_refused_report_is_shown_and_leaves_the_queue(
     expect(page.locator("#driver-error")).to_contain_text("Laporan ditolak")
     expect(page.locator("#pending")).to_be_hidden()
     assert _events(db, shift.route_id) == []
+
+
+def test_a_photo_taken_with_a_report_is_shrunk_and_stored_with_it(
+    phone: tuple[BrowserContext, Page],
+    live_server: str,
+    db: Session,
+    shift: Shift,
+    tmp_path: Path,
+) -> None:
+    """A 3000 x 2000 camera picture goes out as a JPEG of at most 1280 px."""
+    picture = tmp_path / "camera.png"
+    noise = Image.effect_noise((3000, 2000), 64).convert("RGB")
+    noise.save(picture)
+    assert picture.stat().st_size > 1_000_000  # more than the server would take
+
+    _, page = phone
+    _log_in_as_driver(page, live_server)
+    page.goto(f"{live_server}/driver?date={SERVICE_DATE.isoformat()}")
+    first = page.locator(f'#stops > li[data-stop="{shift.stop_ids[0]}"]')
+    first.get_by_label("Foto (opsional)").set_input_files(str(picture))
+    first.get_by_role("button", name="Dilewati").tap()
+    first.get_by_label("Alasan").select_option("inaccessible")
+    first.get_by_role("button", name="Simpan lewati").tap()
+    expect(first.locator(".state")).to_have_text("Dilewati · Tidak bisa dijangkau")
+    expect(page.locator("#pending")).to_be_hidden(timeout=15_000)
+    expect(page.locator("#driver-error")).to_be_hidden()
+
+    db.rollback()
+    event = db.scalars(sa.select(RouteStopEvent)).one()
+    assert (event.stop_id, event.kind) == (shift.stop_ids[0], "skipped")
+    assert event.photo is not None
+    stored = Image.open(io.BytesIO(event.photo.data))
+    assert stored.format == "JPEG"
+    assert max(stored.size) == 1280
+    assert stored.size == (1280, 853)
+    assert event.photo.size_bytes <= 512 * 1024
+    # The input is cleared: the next report carries no photo.
+    first.get_by_role("button", name="Terkumpul").tap()
+    expect(page.locator("#pending")).to_be_hidden(timeout=15_000)
+    db.rollback()
+    latest = db.scalars(
+        sa.select(RouteStopEvent).order_by(RouteStopEvent.id.desc())
+    ).first()
+    assert latest is not None and latest.kind == "collected" and latest.photo is None

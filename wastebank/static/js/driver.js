@@ -145,8 +145,17 @@
     body.occurred_at = new Date().toISOString();
     var items = queue();
     items.push({ key: uuid(), stop: stop.id, body: body, queued_at: body.occurred_at });
-    saveQueue(items); // stored before sending: a closed tab loses nothing
-    showError("");
+    var warning = photoWarning; // shown after the report is queued, not wiped by it
+    photoWarning = "";
+    try {
+      saveQueue(items); // stored before sending: a closed tab loses nothing
+    } catch (e) {
+      if (!body.photo) throw e;
+      delete body.photo; // the storage is full: keep the report, drop its photo
+      saveQueue(items);
+      warning = T.photo_no_space;
+    }
+    showError(warning);
     render();
     showStatus();
     flush();
@@ -243,18 +252,20 @@
       return text ? { note: text } : {};
     };
     li.querySelector(".do-collect").addEventListener("click", function () {
-      report(stop, Object.assign({ kind: "collected" }, note()));
+      var body = Object.assign({ kind: "collected" }, note());
       li.querySelector(".note").value = "";
       li.querySelector(".skip-form").hidden = true;
+      withPhoto(li, body).then(function (b) { report(stop, b); });
     });
     li.querySelector(".do-skip-open").addEventListener("click", function () {
       var form = li.querySelector(".skip-form");
       form.hidden = !form.hidden;
     });
     li.querySelector(".do-skip").addEventListener("click", function () {
-      report(stop, Object.assign({ kind: "skipped", reason: li.querySelector(".reason").value }, note()));
+      var body = Object.assign({ kind: "skipped", reason: li.querySelector(".reason").value }, note());
       li.querySelector(".note").value = "";
       li.querySelector(".skip-form").hidden = true;
+      withPhoto(li, body).then(function (b) { report(stop, b); });
     });
     unload.addEventListener("submit", function (event) {
       event.preventDefault();
@@ -264,10 +275,58 @@
         showError(T.ticket_needed);
         return;
       }
-      report(stop, { kind: "unloaded", ticket_no: ticket, net_weight_kg: weight });
+      var body = { kind: "unloaded", ticket_no: ticket, net_weight_kg: weight };
       unload.reset();
+      withPhoto(li, body).then(function (b) { report(stop, b); });
     });
     return li;
+  }
+
+  // -- photos --------------------------------------------------------------------
+  // A phone photo is several MB: shrink it to at most 1280 px and about 450 KB of JPEG
+  // (the server takes 512 KB), so that it fits the offline queue and a weak signal.
+  var PHOTO_SIDE = 1280;
+  var PHOTO_MAX_CHARS = 600000; // base64
+  var photoWarning = "";
+
+  function shrink(file) {
+    return new Promise(function (resolve, reject) {
+      var url = URL.createObjectURL(file);
+      var img = new Image();
+      img.onload = function () {
+        var scale = Math.min(1, PHOTO_SIDE / Math.max(img.naturalWidth, img.naturalHeight));
+        var canvas = document.createElement("canvas");
+        canvas.width = Math.max(1, Math.round(img.naturalWidth * scale));
+        canvas.height = Math.max(1, Math.round(img.naturalHeight * scale));
+        canvas.getContext("2d").drawImage(img, 0, 0, canvas.width, canvas.height);
+        URL.revokeObjectURL(url);
+        var quality = 0.7;
+        var data = canvas.toDataURL("image/jpeg", quality);
+        while (data.length > PHOTO_MAX_CHARS && quality > 0.25) {
+          quality -= 0.15;
+          data = canvas.toDataURL("image/jpeg", quality);
+        }
+        if (data.length > PHOTO_MAX_CHARS) reject(new Error("too large"));
+        else resolve(data.slice(data.indexOf(",") + 1));
+      };
+      img.onerror = function () {
+        URL.revokeObjectURL(url);
+        reject(new Error("unreadable"));
+      };
+      img.src = url;
+    });
+  }
+
+  /** The report body with the chosen photo, if any, shrunk and base64-encoded. */
+  function withPhoto(li, body) {
+    var input = li.querySelector(".photo");
+    var file = input && input.files && input.files[0];
+    if (!file) return Promise.resolve(body);
+    input.value = "";
+    return shrink(file).then(
+      function (data) { body.photo = data; return body; },
+      function () { photoWarning = T.photo_failed; return body; }
+    );
   }
 
   // -- map (optional: the list works without Leaflet or tiles) --------------------
