@@ -595,6 +595,8 @@ def test_a_report_carries_a_photo_its_driver_and_the_city_office_can_see(
         assert got.mimetype == "image/jpeg"
         assert got.data == photo
         assert "private" in got.headers["Cache-Control"]
+        assert got.headers["X-Content-Type-Options"] == "nosniff"
+        assert "sandbox" in got.headers["Content-Security-Policy"]
     for user in (trip.other_driver, trip.fleet.users["dlh_other_city"]):
         refused = _photo_of(client, db, user, url)
         assert refused.status_code == 404
