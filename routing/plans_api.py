@@ -146,6 +146,8 @@ def plan_distance_source() -> DistanceSource:
 _ERRORS = {
     401: "Missing or invalid token",
     403: "Your role may not do this, or not in that city",
+    503: "The configured OSRM server did not answer or refused "
+    "(type distance_source_unavailable); nothing is stored",
 }
 
 
@@ -181,18 +183,12 @@ class RoutePlans(MethodView):
 
     @bp.arguments(RoutePlanCreateSchema)
     @bp.response(201, RoutePlanSchema)
-    @_doc_errors(401, 403)
+    @_doc_errors(401, 403, 503)
     @bp.alt_response(
         422,
         schema=ErrorSchema,
         description="Invalid fields, unknown references, or an infeasible request "
         "(type infeasible_problem; the bins at fault in errors.bins)",
-    )
-    @bp.alt_response(
-        503,
-        schema=ErrorSchema,
-        description="The configured OSRM server did not answer or refused "
-        "(type distance_source_unavailable); nothing is stored",
     )
     def post(self, args: dict[str, Any]) -> Any:
         """Plan a city's collection for a day from the bins' current state (dlh, admin).
@@ -269,7 +265,7 @@ def dispatch_route_plan(args: dict[str, Any], plan_id: int) -> Any:
 @bp.route("/route-plans/<int:plan_id>/replan", methods=["POST"])
 @bp.arguments(ReplanCreateSchema)
 @bp.response(201, ReplanSchema)
-@_doc_errors(401, 403)
+@_doc_errors(401, 403, 503)
 @bp.alt_response(404, schema=ErrorSchema, description="No such plan in your city")
 @bp.alt_response(
     409,
@@ -281,12 +277,6 @@ def dispatch_route_plan(args: dict[str, Any], plan_id: int) -> Any:
     422,
     schema=ErrorSchema,
     description="Invalid fields, or an unknown or inactive truck",
-)
-@bp.alt_response(
-    503,
-    schema=ErrorSchema,
-    description="The configured OSRM server did not answer (type "
-    "distance_source_unavailable); nothing is stored",
 )
 def replan_route_plan(args: dict[str, Any], plan_id: int) -> Any:
     """Plan the rest of today's dispatched plan from where the trucks are (dlh, admin).

@@ -346,19 +346,9 @@ def create_route_plan(
         distance_source=distance_source,
     )
     problem, origin = _with_fixed_distances(problem)
-    if stops:
-        solution = solve(problem, time_limit_s, seed, config=search)
-    else:
-        solution = core.RoutePlan.from_routes((), (), 0)
-    violations = validate(problem, solution)
-    if violations:
-        log.error(
-            "Invalid plan for %s on %s: %s", city_ref.code, service_date, violations
-        )
-        raise InvalidPlanError(
-            f"The planner produced an invalid plan ({violations[0].message}); "
-            "this is a bug."
-        )
+    solution = _solve_checked(
+        problem, time_limit_s, seed, search, f"{city_ref.code} on {service_date}"
+    )
     plan = RoutePlan(
         city_id=city_ref.city_id,
         timezone=city_ref.timezone,
@@ -378,13 +368,7 @@ def create_route_plan(
         time_limit_s=time_limit_s,
         seed=seed,
         problem=problem_to_json(problem, origin=origin),
-        distance_m=solution.distance_m,
-        duration_s=solution.duration_s,
-        collected_kg=solution.collected_kg,
-        collected_m3=solution.collected_m3,
-        trips=solution.trips,
-        cost_rp=solution.cost_rp,
-        penalty_rp=solution.penalty_rp,
+        **_totals(solution),
         created_by_id=actor.user_id,
     )
     _store_routes(plan, solution, problem, fleet, facilities, by_code, midnight)
@@ -392,6 +376,45 @@ def create_route_plan(
     session.add(plan)
     session.flush()
     return plan
+
+
+def _solve_checked(
+    problem: core.CollectionProblem,
+    time_limit_s: float,
+    seed: int,
+    search: SearchConfig,
+    what: str,
+) -> core.RoutePlan:
+    """Solve (an empty plan without stops) and check the answer independently.
+
+    :param what: names the plan in the log, e.g. ``"AMB on 2026-11-20"``.
+    :raises InvalidPlanError: the check found a violation (a bug).
+    """
+    if problem.stops:
+        solution = solve(problem, time_limit_s, seed, config=search)
+    else:
+        solution = core.RoutePlan.from_routes((), (), 0)
+    violations = validate(problem, solution)
+    if violations:
+        log.error("Invalid plan for %s: %s", what, violations)
+        raise InvalidPlanError(
+            f"The planner produced an invalid plan ({violations[0].message}); "
+            "this is a bug."
+        )
+    return solution
+
+
+def _totals(solution: core.RoutePlan) -> dict[str, Any]:
+    """A solution's totals, as :class:`RoutePlan` columns."""
+    return {
+        "distance_m": solution.distance_m,
+        "duration_s": solution.duration_s,
+        "collected_kg": solution.collected_kg,
+        "collected_m3": solution.collected_m3,
+        "trips": solution.trips,
+        "cost_rp": solution.cost_rp,
+        "penalty_rp": solution.penalty_rp,
+    }
 
 
 def _with_fixed_distances(

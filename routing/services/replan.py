@@ -62,17 +62,17 @@ from routing.services.common import (
     require,
 )
 from routing.services.plans import (
-    InvalidPlanError,
     _Candidate,
     _core_vehicle,
+    _solve_checked,
     _store_routes,
+    _totals,
     _with_fixed_distances,
     get_route_plan,
     stored_problem,
 )
 from routing.snapshot import problem_to_json
-from routing.solver import SearchConfig, solve
-from routing.validate import validate
+from routing.solver import SearchConfig
 from telemetry.models import Bin
 from wastebank.access import Action, Actor
 from wastebank.extensions import SessionLike
@@ -363,14 +363,9 @@ def replan_route_plan(
         distance_source=distance_source,
     )
     problem, origin = _with_fixed_distances(problem)
-    solution = solve(problem, time_limit_s, seed, config=search)
-    violations = validate(problem, solution)
-    if violations:
-        log.error("Invalid re-plan of plan %s: %s", plan.id, violations)
-        raise InvalidPlanError(
-            f"The planner produced an invalid plan ({violations[0].message}); "
-            "this is a bug."
-        )
+    solution = _solve_checked(
+        problem, time_limit_s, seed, search, f"the re-plan of plan {plan.id}"
+    )
     new = RoutePlan(
         city_id=plan.city_id,
         timezone=plan.timezone,
@@ -390,13 +385,7 @@ def replan_route_plan(
         time_limit_s=time_limit_s,
         seed=seed,
         problem=problem_to_json(problem, origin=origin),
-        distance_m=solution.distance_m,
-        duration_s=solution.duration_s,
-        collected_kg=solution.collected_kg,
-        collected_m3=solution.collected_m3,
-        trips=solution.trips,
-        cost_rp=solution.cost_rp,
-        penalty_rp=solution.penalty_rp,
+        **_totals(solution),
         created_by_id=actor.user_id,
     )
     by_code = {

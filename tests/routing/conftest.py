@@ -93,8 +93,18 @@ def fleet(db: Session) -> Fleet:
             db, username="sopir", role="driver", city_code="AMB"
         ),
     }
+    depot, tpa, trucks = ambon_garage(db, ("T1", "T2"))
+    db.commit()
+    return Fleet(users, depot, tpa, trucks)
+
+
+def ambon_garage(
+    session: Session, truck_codes: Sequence[str]
+) -> tuple[Depot, Facility, dict[str, Truck]]:
+    """Ambon's garage AMB-POOL, TPA Toisapu (05:00-20:00) and these trucks (the city
+    must exist)."""
     depot = routing_services.create_depot(
-        db,
+        session,
         SYSTEM,
         code="AMB-POOL",
         name="Pool DLH",
@@ -103,7 +113,7 @@ def fleet(db: Session) -> Fleet:
         lon=128.201,
     )
     tpa = routing_services.create_facility(
-        db,
+        session,
         SYSTEM,
         code="TPA-TOISAPU",
         name="TPA Toisapu",
@@ -114,9 +124,7 @@ def fleet(db: Session) -> Fleet:
         opening_hours=[["05:00", "20:00"]],
         unload_time_s=1200,
     )
-    trucks = {code: make_truck(db, code) for code in ("T1", "T2")}
-    db.commit()
-    return Fleet(users, depot, tpa, trucks)
+    return depot, tpa, {code: make_truck(session, code) for code in truck_codes}
 
 
 def add_bin(
@@ -221,19 +229,11 @@ def plan_today_round_the_clock(session: Session, *, driver: str = "sopir") -> Ro
         unload_time_s=600,
     )
     session.commit()
-    today = dt.datetime.now(ZoneInfo("Asia/Jayapura")).date()
-    plan = routing_services.create_route_plan(
+    route = plan_and_dispatch(
         session,
-        SYSTEM,
-        service_date=today,
-        city="AMB",
+        driver=driver,
+        service_date=dt.datetime.now(ZoneInfo("Asia/Jayapura")).date(),
         trucks=["T48"],
         facility="TPA-NIGHT",
-        time_limit_s=TIME_LIMIT_S,
-        seed=1,
     )
-    session.commit()
-    (route,) = plan.routes
-    routing_services.dispatch_plan(session, SYSTEM, plan.id, [(route.id, driver)])
-    session.commit()
-    return plan
+    return route.plan

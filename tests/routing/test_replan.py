@@ -25,6 +25,7 @@ from tests.routing.conftest import (
     Fleet,
     add_bin,
     offset,
+    plan_and_dispatch,
     plan_today_round_the_clock,
 )
 from wastebank.access import SYSTEM, Actor, Role
@@ -50,25 +51,6 @@ class Day:
     stops: dict[str, int]
 
 
-def _plan_and_dispatch(
-    db: Session, service_date: dt.date, driver: str = "sopir", **request: Any
-) -> RoutePlan:
-    plan = services.create_route_plan(
-        db,
-        SYSTEM,
-        service_date=service_date,
-        city="AMB",
-        time_limit_s=TIME_LIMIT_S,
-        seed=1,
-        **request,
-    )
-    db.commit()
-    (route,) = plan.routes
-    services.dispatch_plan(db, SYSTEM, plan.id, [(route.id, driver)])
-    db.commit()
-    return plan
-
-
 @pytest.fixture
 def day(db: Session, fleet: Fleet) -> Day:
     """Four full bins in Ambon on one route of truck T1, dispatched to ``sopir``."""
@@ -76,8 +58,8 @@ def day(db: Session, fleet: Fleet) -> Day:
         add_bin(db, code, fill_pct=95, at=at)
     factories.make_user(db, username="sopir.2", role="driver", city_code="AMB")
     db.commit()
-    plan = _plan_and_dispatch(db, SERVICE_DATE, trucks=["T1"])
-    (route,) = plan.routes
+    route = plan_and_dispatch(db, trucks=["T1"])
+    plan = route.plan
     stops = {s.bin.code: s.id for s in route.stops if s.bin is not None}
     assert set(stops) == set(BINS)
     return Day(fleet, fleet.users["driver"], plan.id, route.id, stops)

@@ -23,7 +23,13 @@ from sqlalchemy.orm import Session
 
 from routing import services as routing_services
 from tests import factories
-from tests.routing.conftest import WIT, add_bin, make_truck, offset, plan_and_dispatch
+from tests.routing.conftest import (
+    WIT,
+    add_bin,
+    ambon_garage,
+    offset,
+    plan_and_dispatch,
+)
 from tests.wastebank.conftest import World
 from tests.wastebank.test_spreadsheets import HOSTILE
 from wastebank import demo, dlh_dashboard, services
@@ -362,28 +368,7 @@ def district_world(db: Session, counter_world: World) -> DistrictWorld:
     _deposit(db, counter_world, "BSU2", _wit(11, 15, 8), ("KARDUS", "3"))
     _deposit(db, counter_world, "MJK1", _wit(11, 10, 8), ("PET", "50"))
 
-    routing_services.create_depot(
-        db,
-        SYSTEM,
-        code="AMB-POOL",
-        name="Pool DLH",
-        city="AMB",
-        lat=-3.679,
-        lon=128.201,
-    )
-    routing_services.create_facility(
-        db,
-        SYSTEM,
-        code="TPA-TOISAPU",
-        name="TPA Toisapu",
-        kind="tpa",
-        city="AMB",
-        lat=-3.6445,
-        lon=128.2565,
-        opening_hours=[["05:00", "20:00"]],
-        unload_time_s=1200,
-    )
-    make_truck(db, "T1")
+    ambon_garage(db, ("T1",))
     bins: list[tuple[str, float, str | None, tuple[float, float], str]] = [
         ("AMB-S1", 95, "Sirimau", offset(0.002, 0.0), "AMB"),
         ("AMB-S2", 5, "Sirimau", offset(0.003, 0.0), "AMB"),
