@@ -483,23 +483,20 @@ def _solve_once(
                 break_intervals[v] = interval
                 time_dim.SetBreakIntervalsOfVehicle([interval], v, visit_transits)
 
-    # Disjunctions and allowed vehicles.
-    for v, candidates in enumerate(model.final_nodes):
-        if not candidates:
-            continue
-        indices = [manager.NodeToIndex(pos[node]) for node in candidates]
-        routing.AddDisjunction(indices)  # no penalty: exactly one is performed
-        for index in indices:
-            routing.VehicleVar(index).SetValues([-1, v])
-            routing.NextVar(index).SetValues([index, routing.End(v)])
-    for v, candidates in enumerate(model.first_nodes):
-        if not candidates:
-            continue
-        indices = [manager.NodeToIndex(pos[node]) for node in candidates]
-        routing.AddDisjunction(indices)  # no penalty: exactly one is performed
-        for index in indices:
-            routing.VehicleVar(index).SetValues([-1, v])
-        routing.NextVar(routing.Start(v)).SetValues(indices)
+    # Disjunctions and allowed vehicles. A vehicle's private final (or first) nodes:
+    # exactly one is performed, by that vehicle, right before its end (after its start).
+    for private, last in ((model.final_nodes, True), (model.first_nodes, False)):
+        for v, candidates in enumerate(private):
+            if not candidates:
+                continue
+            indices = [manager.NodeToIndex(pos[node]) for node in candidates]
+            routing.AddDisjunction(indices)  # no penalty: exactly one is performed
+            for index in indices:
+                routing.VehicleVar(index).SetValues([-1, v])
+                if last:
+                    routing.NextVar(index).SetValues([index, routing.End(v)])
+            if not last:
+                routing.NextVar(routing.Start(v)).SetValues(indices)
     for node in range(n):
         if node in depots or node in final_of or node in first_of:
             continue
