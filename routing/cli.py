@@ -30,7 +30,11 @@ from routing import services as plan_services
 from routing.api import estimate_energy, estimate_landfill_methane
 from routing.energy import EnergyModelError
 from routing.exceptions import RoutingError
-from routing.plan_schemas import RoutePlanCreateSchema, RoutePlanSchema
+from routing.plan_schemas import (
+    ReplanCreateSchema,
+    RoutePlanCreateSchema,
+    RoutePlanSchema,
+)
 from routing.plans_api import error_body, plan_distance_source
 from routing.schemas import (
     ENERGY_PATHWAYS,
@@ -41,7 +45,7 @@ from routing.schemas import (
 )
 from wastebank.access import SYSTEM
 from wastebank.errors import envelope
-from wastebank.extensions import db
+from wastebank.extensions import MAX_ID, db
 
 energy_cli = AppGroup(
     "energy", help="Waste-to-energy and landfill-methane calculators (print JSON)."
@@ -226,11 +230,18 @@ def _summary(plan: Any) -> list[str]:
         f"({plan.timezone}); {len(plan.routes)} routes, "
         f"{plan.distance_m / 1000:.1f} km, {plan.duration_s / 3600:.1f} truck-hours, "
         f"{plan.collected_kg:,.0f} kg in {_count(plan.trips, 'TPA trip')}, "
-        f"Rp {plan.cost_rp:,}",
+        f"Rp {plan.cost_rp:,}"
+        + (f"; re-plans plan {plan.replans_id}" if plan.replans_id else ""),
     ]
     for route in plan.routes:
         lines.append(
-            f"  {route.truck.code} from {route.depot.code} "
+            f"  {route.truck.code} from "
+            + (
+                f"{route.start_lat:.5f},{route.start_lon:.5f}"
+                if route.start_lat is not None
+                else route.depot.code
+            )
+            + " "
             f"{_hhmm(route.start_at, zone)}-{_hhmm(route.end_at, zone)}: "
             f"{route.distance_m / 1000:.1f} km, {route.collected_kg:,.0f} kg, "
             f"{_count(route.trips, 'TPA trip')}"
@@ -305,23 +316,62 @@ def plan_routes(
         "seed": seed,
     }
     body.update({key: value for key, value in optional.items() if value is not None})
-    try:
-        args = RoutePlanCreateSchema().load(body)
-    except ValidationError as error:
-        messages = error.messages if isinstance(error.messages, dict) else {}
-        _fail(422, "validation_error", "The request has invalid fields.", messages)
+    args = _load(RoutePlanCreateSchema(), body)
     try:
         plan = plan_services.create_route_plan(
             db.session, SYSTEM, **args, distance_source=plan_distance_source()
         )
     except RoutingError as error:
         _routing_failure(error, as_json)
+    _commit_and_print(plan.id, as_json)
+
+
+def _load(schema: Schema, body: dict[str, Any]) -> dict[str, Any]:
+    """The request as the API's schema reads it; exits with its envelope if invalid."""
+    try:
+        return dict(schema.load(body))
+    except ValidationError as error:
+        messages = error.messages if isinstance(error.messages, dict) else {}
+        _fail(422, "validation_error", "The request has invalid fields.", messages)
+
+
+def _commit_and_print(plan_id: int, as_json: bool) -> None:
     db.session.commit()
-    plan = plan_services.get_route_plan(db.session, SYSTEM, plan.id)
+    plan = plan_services.get_route_plan(db.session, SYSTEM, plan_id)
     if as_json:
         click.echo(json.dumps(RoutePlanSchema().dump(plan), indent=2))
     else:
         click.echo("\n".join(_summary(plan)))
+
+
+@routing_cli.command("replan")
+@click.argument("plan_id", type=click.IntRange(1, MAX_ID))
+@click.option("--trucks", help="Truck codes, comma-separated (default: the plan's).")
+@click.option("--time-limit", type=float, help="Search budget, seconds (default 3).")
+@click.option("--seed", type=int, help="Search seed (default 0).")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the plan as the API's JSON."
+)
+def replan_routes(
+    plan_id: int,
+    trucks: str | None,
+    time_limit: float | None,
+    seed: int | None,
+    as_json: bool,
+) -> None:
+    """Plan the rest of today's dispatched plan from where the trucks are (as POST
+    /api/v1/route-plans/{id}/replan); dispatch the new plan to hand the day over."""
+    optional = {"trucks": _codes(trucks), "time_limit_s": time_limit, "seed": seed}
+    args = _load(
+        ReplanCreateSchema(), {k: v for k, v in optional.items() if v is not None}
+    )
+    try:
+        plan = plan_services.replan_route_plan(
+            db.session, SYSTEM, plan_id, **args, distance_source=plan_distance_source()
+        )
+    except RoutingError as error:
+        _routing_failure(error, as_json)
+    _commit_and_print(plan.id, as_json)
 
 
 @routing_cli.command("trucks")

@@ -10,7 +10,14 @@ from sqlalchemy.orm import Session
 
 from routing import services, validate
 from routing.models import RoutePlan
-from tests.routing.conftest import SERVICE_DATE, TIME_LIMIT_S, Fleet, add_bin, offset
+from tests.routing.conftest import (
+    SERVICE_DATE,
+    TIME_LIMIT_S,
+    Fleet,
+    add_bin,
+    offset,
+    plan_today_round_the_clock,
+)
 from wastebank.access import SYSTEM
 
 PLAN = ["routing", "plan", "--city", "AMB", "--date", SERVICE_DATE.isoformat()]
@@ -96,3 +103,42 @@ def test_trucks_lists_the_fleet(runner: FlaskCliRunner, fleet: Fleet) -> None:
     assert [line.split()[0] for line in lines] == ["T1", "T2"]
     assert "05:00-13:00" in lines[0]
     assert "AMB-POOL" in lines[0]
+
+
+def test_replan_plans_the_rest_of_today_and_says_what_it_replans(
+    runner: FlaskCliRunner, db: Session, fleet: Fleet
+) -> None:
+    _some_bins(db)
+    old = plan_today_round_the_clock(db)
+    result = runner.invoke(
+        args=["routing", "replan", str(old.id), "--time-limit", str(TIME_LIMIT_S)]
+    )
+    assert result.exit_code == 0, result.output
+    new_id = db.scalar(sa.select(RoutePlan.id).where(RoutePlan.replans_id == old.id))
+    assert new_id is not None
+    assert result.output.startswith(f"Route plan {new_id}: AMB on ")
+    assert f"; re-plans plan {old.id}" in result.output.splitlines()[0]
+    assert "  T48 from AMB-POOL " in result.output  # nothing reported: at the garage
+
+    as_json = runner.invoke(args=["routing", "replan", str(old.id), "--json"])
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.output)["replans"] == old.id
+
+
+def test_replan_refusals_use_the_api_envelope(
+    runner: FlaskCliRunner, db: Session, fleet: Fleet
+) -> None:
+    _some_bins(db)
+    plan = services.create_route_plan(
+        db, SYSTEM, service_date=SERVICE_DATE, city="AMB", time_limit_s=TIME_LIMIT_S
+    )
+    db.commit()
+    refused = runner.invoke(args=["routing", "replan", str(plan.id), "--json"])
+    assert refused.exit_code == 1
+    body = json.loads(refused.stderr)
+    assert body["type"] == "replan_refused"
+    bad = runner.invoke(args=["routing", "replan", str(plan.id), "--time-limit", "0"])
+    assert bad.exit_code == 1
+    assert "time_limit_s" in bad.stderr
+    count = db.scalar(sa.select(sa.func.count()).select_from(RoutePlan))
+    assert count == 1
