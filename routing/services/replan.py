@@ -395,10 +395,15 @@ def replan_route_plan(
     _store_routes(
         new, solution, problem, fleet, list(facility_rows.values()), by_code, midnight
     )
+    # The solver saw every bin as optional; people read the bins' own priority.
+    priority = {_bin_of(s).code: s.priority for s in remaining}
     for route in new.routes:
         start = starts.get(route.truck.code)
         if start is not None:
             route.start_lat, route.start_lon = start.lat, start.lon
+        for visit in route.stops:
+            if visit.bin is not None:
+                visit.priority = priority[visit.bin.code]
     for code in solution.dropped_stop_ids:
         stop_row = next(s for s in remaining if _bin_of(s).code == code)
         stop = problem.stop(code)

@@ -137,6 +137,8 @@ def test_the_rest_of_the_day_starts_where_the_truck_is_with_its_load(
     assert first_visit.kind == "stop" and first_visit.demand_kg is not None
     assert first_visit.load_after_kg == old_first.demand_kg + first_visit.demand_kg
     assert route.stops[-1].kind == "unload"
+    # Planned as optional with a high penalty, but shown as what they are: must.
+    assert {s.priority for s in route.stops if s.kind == "stop"} == {"must"}
     # The stored re-plan passes the independent check against its own snapshot.
     problem = services.stored_problem(new)
     assert validate(problem, services.stored_solution(new)) == []
