@@ -325,6 +325,17 @@ class _SimSensor(NamedTuple):
     full_distance_mm: int
 
 
+def _collections(sensors: Sequence[_SimSensor]) -> dict[int, datetime | None]:
+    """When each simulated sensor's bin was last reported collected (ends the read)."""
+    rows = db.session.execute(
+        sa.select(Sensor.id, Bin.last_collected_at)
+        .join(Bin, Sensor.bin_id == Bin.id)
+        .where(Sensor.id.in_([sensor.id for sensor in sensors]))
+    ).all()
+    db.session.rollback()
+    return {row.id: row.last_collected_at for row in rows}
+
+
 def _store_uplinks(messages: Sequence[tuple[str, bytes]], now: datetime) -> int:
     """Parse and store simulated uplinks as the MQTT worker would; commits.
 
@@ -428,7 +439,8 @@ def simulate(
     """Publish TTS v3 and ChirpStack v4 uplinks for every MQTT sensor (demo city).
 
     With ``--store`` no broker is needed: each round's uplinks go through the same
-    parser and ingest service as the MQTT worker's, and are committed.
+    parser and ingest service as the MQTT worker's, and are committed. A bin a
+    driver reports collected reads nearly empty from the next round on.
     """
     if (url is None) == (not store):
         raise click.UsageError("Give either --url or --store.")
@@ -462,11 +474,19 @@ def simulate(
     if fill_rate is not None:
         per_round = fill_rate * interval / 86_400
         rise = (0.5 * per_round, 1.5 * per_round)
+    collections = _collections(sensors)
     step = 0
     with _stop_on_signals() as stop:
         while not stop.is_set() and (rounds is None or step < rounds):
             step += 1
             now = datetime.now(UTC)
+            # A crew emptied a bin (a driver reported it collected): its sensor
+            # reads it nearly empty from now on, as a real one would.
+            latest = _collections(sensors)
+            for sensor_id, at in latest.items():
+                if at is not None and at != collections.get(sensor_id):
+                    levels[sensor_id] = random.uniform(0, 3)  # noqa: S311 - demo data
+            collections = latest
             messages = _simulated_messages(sensors, levels, now, step, rise)
             if broker is not None:
                 published = publish_all(broker, messages)

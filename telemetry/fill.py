@@ -610,24 +610,51 @@ def assess_bin(
     *,
     threshold_pct: float,
     similar_rates: Sequence[FillRate] = (),
+    collected_at: datetime | None = None,
 ) -> BinAssessment:
     """Run emptying detection, filtering, rate and forecast over one bin's history.
 
     :param points: the bin's fill points, any order and quality.
     :param threshold_pct: the bin's threshold, 0..100 %.
     :param similar_rates: rates of similar bins, used until this bin has a rate.
-    :returns: the assessment.
+    :param collected_at: when a crew last reported emptying the bin, if ever: a known
+        emptying, so readings from before it no longer count for the level (one
+        reading after a collection would otherwise be outvoted by the two full
+        readings before it, and the bin would show full again).
+    :returns: the assessment; ``level`` is ``None`` when no accepted reading is
+        newer than the last emptying (detected or reported).
     """
     emptyings = tuple(detect_emptying(points))
-    since = emptyings[-1].emptied_at if emptyings else None
+    cycle_starts = sorted(
+        {e.emptied_at for e in emptyings} | ({collected_at} if collected_at else set())
+    )
+    since = cycle_starts[-1] if cycle_starts else None
     level = filtered_fill(points, since=since)
-    rate = fill_rate_pct_per_day(points, since=since) or cold_start_rate(similar_rates)
+    rate = fill_rate_pct_per_day(points, since=since)
+    if rate is None and since is not None:
+        rate = _previous_cycle_rate(points, cycle_starts)
+    rate = rate or cold_start_rate(similar_rates)
     forecast = (
         None
         if level is None
         else predict_full_at(level, rate, threshold_pct=threshold_pct)
     )
     return BinAssessment(level=level, emptyings=emptyings, rate=rate, forecast=forecast)
+
+
+def _previous_cycle_rate(
+    points: Sequence[FillPoint], cycle_starts: Sequence[datetime]
+) -> FillRate | None:
+    """The rate of the latest earlier cycle that has one: a cycle only just begun
+    (no reading, or one, since the emptying) fills about as fast as the last one."""
+    ends = list(cycle_starts)
+    starts: list[datetime | None] = [None, *cycle_starts[:-1]]
+    for start, end in reversed(list(zip(starts, ends, strict=True))):
+        cycle = [p for p in points if p.measured_at < end]
+        rate = fill_rate_pct_per_day(cycle, since=start)
+        if rate is not None:
+            return rate
+    return None
 
 
 def _ok_points(points: Sequence[FillPoint], since: datetime | None) -> list[FillPoint]:

@@ -1305,24 +1305,27 @@ def _derive_state(
         for row in rows
         if (fill := row.fill_pct) is not None
     ]
-    assessment = assess_bin(points, threshold_pct=bin_.fill_threshold_pct)
+    collected_at = bin_.last_collected_at
+    assessment = assess_bin(
+        points, threshold_pct=bin_.fill_threshold_pct, collected_at=collected_at
+    )
     level, rate, forecast = assessment.level, assessment.rate, assessment.forecast
     fill_pct = level.fill_pct if level else None
     last_reading_at = rows[0].measured_at if rows else None
     last_emptied_at = assessment.last_emptied_at or bin_.last_emptied_at
     forecast_at = forecast.full_at if forecast else None
-    collected_at = bin_.last_collected_at
+    if collected_at is not None and (
+        last_emptied_at is None or collected_at > last_emptied_at
+    ):
+        last_emptied_at = collected_at
     # A collection newer than the newest reading: the crew emptied the bin after the
     # sensor last spoke, so it is expected empty (and not full) until a reading
-    # says otherwise; then the readings rule again.
-    expected_empty = False
-    if collected_at is not None and (
+    # says otherwise. From then on the readings after the collection rule.
+    expected_empty = collected_at is not None and (
         last_reading_at is None or collected_at > last_reading_at
-    ):
-        expected_empty = True
+    )
+    if collected_at is not None and level is None:
         fill_pct = 0.0
-        if last_emptied_at is None or collected_at > last_emptied_at:
-            last_emptied_at = collected_at
         forecast_at = None
         if rate is not None and rate.pct_per_day > 0:
             days = bin_.fill_threshold_pct / rate.pct_per_day

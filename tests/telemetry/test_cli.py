@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 
 import pytest
 import sqlalchemy as sa
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 from telemetry import services
 from telemetry.cli import BatchStore
 from telemetry.models import Bin, RejectedMessage, SensorReading
-from telemetry.mqtt import Message
+from telemetry.mqtt import Message, plain_reading
 from telemetry.services import ModbusConfig
 from tests.telemetry.conftest import (
     JSON_DEVICE,
@@ -25,6 +26,10 @@ from tests.telemetry.conftest import (
 )
 from tests.telemetry.test_mqtt import running_worker
 from wastebank.access import SYSTEM
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 def _count(db: Session, model: type) -> int:
@@ -89,6 +94,45 @@ def test_simulate_publishes_uplinks_the_worker_stores(
     formats = set(db.scalars(sa.select(SensorReading.source_format)))
     assert formats == {"ttn-v3", "chirpstack-v4", "json"}
     assert _count(db, RejectedMessage) == 0
+
+
+def test_a_simulated_sensor_reads_its_bin_empty_after_a_crew_collects_it(
+    app: Flask, runner: FlaskCliRunner, db: Session, registry: Registry
+) -> None:
+    """A driver reports a full bin collected while the simulator runs (as in the demo
+    beside ./script/server): the sensor reads it nearly empty from the next round on,
+    so the bin does not come back full on the next reading."""
+    bin_ = registry.bins["AMB-003"]
+    topic, payload = plain_reading(JSON_DEVICE, distance_mm=480, measured_at=_now())
+    services.ingest_message(db, topic, payload, received_at=_now())  # 85 %
+    db.commit()
+    bin_id = bin_.id
+
+    def collect_after_the_first_round() -> None:
+        with app.app_context():
+            from wastebank.extensions import db as app_db
+
+            wait_until(lambda: _count(app_db.session, SensorReading) >= 4)
+            services.record_collection(app_db.session, bin_id, _now())
+            app_db.session.commit()
+
+    crew = threading.Thread(target=collect_after_the_first_round)
+    crew.start()
+    args = ["telemetry", "simulate", "--store", "--interval", "0.5", "--rounds", "8"]
+    result = runner.invoke(args=[*args, "--fill-rate", "10"])
+    crew.join(10)
+
+    assert result.exit_code == 0, result.output
+    db.rollback()
+    fills = db.scalars(
+        sa.select(SensorReading.fill_pct)
+        .where(SensorReading.bin_id == bin_id)
+        .order_by(SensorReading.measured_at)
+    ).all()
+    assert len(fills) == 9
+    assert fills[1] is not None and fills[1] > 80  # the first round: still full
+    assert fills[-1] is not None and fills[-1] < 10  # the last: emptied
+    assert db.get(Bin, bin_id).fill_pct < 10  # type: ignore[union-attr,operator]
 
 
 def test_simulate_without_sensors_fails(runner: FlaskCliRunner) -> None:

@@ -397,6 +397,45 @@ def test_assessment_combines_emptying_level_rate_and_forecast() -> None:
     assert assessment.forecast.full_at == points[-1].measured_at + timedelta(days=3.25)
 
 
+def test_a_reported_collection_starts_a_new_cycle() -> None:
+    """One reading after a crew's collection is the level; without the report the
+    two full readings before it would outvote it (the median of 70, 80 and 3)."""
+    points = _points(60, 70, 80, 3)
+    collected_at = points[2].measured_at + timedelta(hours=1)
+
+    unaware = assess_bin(points, threshold_pct=80)
+    assert unaware.level is not None and unaware.level.fill_pct == 70.0
+
+    assessment = assess_bin(points, threshold_pct=80, collected_at=collected_at)
+    assert assessment.level == FillPoint(points[3].measured_at, 3.0)
+    # One reading is no rate yet: the bin fills as fast as in the cycle before.
+    assert assessment.rate is not None and assessment.rate.pct_per_day == 40.0
+    assert assessment.forecast is not None
+
+
+def test_no_reading_after_a_collection_is_no_level_and_the_last_cycles_rate() -> None:
+    points = _points(60, 70, 80)
+    assessment = assess_bin(
+        points,
+        threshold_pct=80,
+        collected_at=points[-1].measured_at + timedelta(minutes=5),
+    )
+    assert assessment.level is None
+    assert assessment.forecast is None
+    assert assessment.rate is not None and assessment.rate.pct_per_day == 40.0
+
+
+def test_a_report_just_after_a_detected_emptying_keeps_the_full_cycles_rate() -> None:
+    # Filling at 40 %/day, emptied (5, 10 confirm it), reported a little after the 5.
+    points = _points(60, 70, 80, 5, 10)
+    collected_at = points[3].measured_at + timedelta(minutes=10)
+    assessment = assess_bin(points, threshold_pct=80, collected_at=collected_at)
+    assert assessment.last_emptied_at == points[3].measured_at
+    assert assessment.level == FillPoint(points[4].measured_at, 10.0)
+    # One reading since the report: not the two-point "cycle" 5 -> report, but 60-80.
+    assert assessment.rate is not None and assessment.rate.pct_per_day == 40.0
+
+
 def test_assessment_of_a_new_bin_uses_similar_bins() -> None:
     similar = [FillRate(8.0, Reliability.HIGH, 9, timedelta(days=4))]
     assessment = assess_bin(_points(30), threshold_pct=80, similar_rates=similar)

@@ -255,6 +255,27 @@ def test_readings_newer_than_a_collection_rule_again(
     assert [a.kind for a in bin_.open_alerts] == ["bin_full"]
 
 
+def test_the_first_reading_after_a_collection_is_the_level(
+    db: Session, registry: Registry
+) -> None:
+    """A low reading after the crew's report counts at once: the full readings from
+    before the collection no longer outvote it (the bin showed full again)."""
+    bin_ = _full_bin(db, registry)
+    rate = bin_.fill_rate_pct_per_day
+    collected_at = NOW - dt.timedelta(minutes=30)
+    services.record_collection(db, bin_.id, collected_at, now=NOW)
+    db.commit()
+
+    _ingest_json(db, 1450, NOW - dt.timedelta(minutes=10))  # about 4 %
+    db.commit()
+
+    assert bin_.fill_pct is not None and bin_.fill_pct < 10
+    assert bin_.last_reading_at == NOW - dt.timedelta(minutes=10)
+    assert bin_.last_emptied_at == collected_at
+    assert bin_.fill_rate_pct_per_day == rate
+    assert bin_.open_alerts == []
+
+
 def test_a_collection_older_than_the_newest_reading_changes_no_level(
     db: Session, registry: Registry
 ) -> None:
