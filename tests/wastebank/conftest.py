@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from playwright.sync_api import Browser, Page, Route
 from sqlalchemy.orm import Session
 
 from tests import factories
@@ -111,3 +114,24 @@ def counter_world(db: Session, world: World) -> World:
     # KACA deliberately has no price anywhere.
     db.commit()
     return world
+
+
+DESKTOP = {"viewport": {"width": 1366, "height": 900}}
+
+
+@pytest.fixture
+def desktop(browser: Browser) -> Iterator[Page]:
+    """A desktop browser in Indonesian, cut off from the internet (no map tiles).
+
+    Its clock is on WIB, as an office PC in Jakarta or one set up by a vendor may
+    be: the pages must show Ambon's times in WIT whatever the PC's zone.
+    """
+    context = browser.new_context(**DESKTOP, locale="id-ID", timezone_id="Asia/Jakarta")
+
+    def offline(route: Route) -> None:
+        route.abort()
+
+    context.route(re.compile(r"https?://(?!127\.0\.0\.1).*"), offline)
+    page = context.new_page()
+    yield page
+    context.close()

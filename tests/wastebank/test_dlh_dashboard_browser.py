@@ -4,11 +4,10 @@ drawn by the vendored Chart.js from the JSON in the page, with no API call."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Request, Route, expect
+from playwright.sync_api import Page, Request, expect
 from sqlalchemy.orm import Session
 
 from tests.wastebank.test_dlh_dashboard import demo_data  # noqa: F401 - fixture
@@ -16,7 +15,6 @@ from wastebank import demo
 
 pytestmark = pytest.mark.integration
 
-DESKTOP = {"viewport": {"width": 1366, "height": 900}}
 CHARTS = (
     "chart-month-tonnes",
     "chart-month-rates",
@@ -24,22 +22,6 @@ CHARTS = (
     "chart-materials",
     "chart-districts",
 )
-
-
-@pytest.fixture
-def desktop(browser: Browser) -> Iterator[Page]:
-    """A desktop browser in Indonesian on WIT time, cut off from the internet."""
-    context = browser.new_context(
-        **DESKTOP, locale="id-ID", timezone_id="Asia/Jayapura"
-    )
-
-    def offline(route: Route) -> None:
-        route.abort()
-
-    context.route(re.compile(r"https?://(?!127\.0\.0\.1).*"), offline)
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 def test_the_dashboard_draws_every_chart_from_the_demo_data(

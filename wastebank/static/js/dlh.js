@@ -81,11 +81,15 @@
     );
   }
 
-  /** A timestamp in the browser's zone and language ("4/12/26 04.16" in id-ID). */
+  /** A timestamp in the city's zone, whatever the PC's, in the page's language
+   * ("08/12/26, 01.16 WIT" in Indonesian). */
   function localTime(iso) {
     if (!iso) return "";
     try {
-      return new Date(iso).toLocaleString(document.documentElement.lang || undefined, { dateStyle: "short", timeStyle: "short" });
+      return new Date(iso).toLocaleString(document.documentElement.lang || undefined, {
+        day: "2-digit", month: "2-digit", year: "2-digit", hour: "2-digit", minute: "2-digit",
+        timeZone: root.dataset.timezone || undefined, timeZoneName: "short",
+      });
     } catch (e) {
       return iso.slice(0, 16).replace("T", " ");
     }
