@@ -114,6 +114,11 @@ def test_a_driver_reports_four_stops_one_of_them_offline_and_the_server_has_four
     expect(page.locator("#pending")).to_be_hidden()
     expect(third.locator(".state")).to_have_text("Dilewati · Terhalang")
     assert len(_events(db, shift.route_id)) == 3
+    # Nothing wider than the phone: no sideways scrolling with a thumb.
+    assert (
+        page.evaluate("document.documentElement.scrollWidth")
+        <= PHONE["viewport"]["width"]
+    )
     page.screenshot(path=str(artifacts_dir / "driver-online.png"), full_page=True)
 
     context.set_offline(True)
@@ -201,13 +206,17 @@ def test_a_photo_taken_with_a_report_is_shrunk_and_stored_with_it(
     _log_in_as_driver(page, live_server)
     page.goto(f"{live_server}/driver?date={SERVICE_DATE.isoformat()}")
     first = page.locator(f'#stops > li[data-stop="{shift.stop_ids[0]}"]')
-    first.get_by_label("Foto (opsional)").set_input_files(str(picture))
+    photo = first.get_by_label("Ambil foto (opsional)")
+    photo.set_input_files(str(picture))
+    # The button says, in Indonesian, that the photo goes with the next report.
+    expect(first.locator(".photo-field")).to_contain_text("Foto siap")
     first.get_by_role("button", name="Dilewati").tap()
     first.get_by_label("Alasan").select_option("inaccessible")
     first.get_by_role("button", name="Simpan lewati").tap()
     expect(first.locator(".state")).to_have_text("Dilewati · Tidak bisa dijangkau")
     expect(page.locator("#pending")).to_be_hidden(timeout=15_000)
     expect(page.locator("#driver-error")).to_be_hidden()
+    expect(first.locator(".photo-field")).to_contain_text("Ambil foto (opsional)")
 
     db.rollback()
     event = db.scalars(sa.select(RouteStopEvent)).one()

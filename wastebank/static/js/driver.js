@@ -247,6 +247,7 @@
     li.querySelector(".bin-actions").hidden = !isBin;
     var unload = li.querySelector(".unload-form");
     unload.hidden = isBin;
+    li.querySelector(".photo").addEventListener("change", function () { showPhotoChoice(li); });
     var note = function () {
       var text = li.querySelector(".note").value.trim();
       return text ? { note: text } : {};
@@ -317,12 +318,23 @@
     });
   }
 
+  /** The photo button says whether a photo waits for the next report. */
+  function showPhotoChoice(li) {
+    var input = li.querySelector(".photo");
+    var chosen = !!(input && input.files && input.files.length);
+    var field = li.querySelector(".photo-field");
+    if (!field) return;
+    field.classList.toggle("has-photo", chosen);
+    field.querySelector(".photo-label").textContent = chosen ? T.photo_chosen : T.photo_label;
+  }
+
   /** The report body with the chosen photo, if any, shrunk and base64-encoded. */
   function withPhoto(li, body) {
     var input = li.querySelector(".photo");
     var file = input && input.files && input.files[0];
     if (!file) return Promise.resolve(body);
     input.value = "";
+    showPhotoChoice(li);
     return shrink(file).then(
       function (data) { body.photo = data; return body; },
       function () { photoWarning = T.photo_failed; return body; }
