@@ -350,6 +350,12 @@ def _commit_and_print(plan_id: int, as_json: bool) -> None:
 @click.option("--time-limit", type=float, help="Search budget, seconds (default 3).")
 @click.option("--seed", type=int, help="Search seed (default 0).")
 @click.option(
+    "--add-full-bins",
+    is_flag=True,
+    help="Also plan the city's bins that must be collected now and are on no route "
+    "dispatched today.",
+)
+@click.option(
     "--json", "as_json", is_flag=True, help="Print the plan as the API's JSON."
 )
 def replan_routes(
@@ -357,11 +363,17 @@ def replan_routes(
     trucks: str | None,
     time_limit: float | None,
     seed: int | None,
+    add_full_bins: bool,
     as_json: bool,
 ) -> None:
     """Plan the rest of today's dispatched plan from where the trucks are (as POST
     /api/v1/route-plans/{id}/replan); dispatch the new plan to hand the day over."""
-    optional = {"trucks": _codes(trucks), "time_limit_s": time_limit, "seed": seed}
+    optional = {
+        "trucks": _codes(trucks),
+        "time_limit_s": time_limit,
+        "seed": seed,
+        "add_full_bins": add_full_bins or None,
+    }
     args = _load(
         ReplanCreateSchema(), {k: v for k, v in optional.items() if v is not None}
     )

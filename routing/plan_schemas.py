@@ -500,6 +500,14 @@ class ReplanCreateSchema(Schema):
         metadata={"description": "search budget, seconds (see POST /route-plans)"},
     )
     seed = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**31 - 1))
+    add_full_bins = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "also plan the city's bins that must be collected now (at "
+            "or over the threshold) and are on no route dispatched today; like the "
+            "plan's bins, they are left out (left_out) when no truck can fit them in"
+        },
+    )
 
 
 class SuggestedAssignmentSchema(Schema):

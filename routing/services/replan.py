@@ -15,7 +15,10 @@ plans what is left of it as a new plan (``replans_id`` = the old one):
   with what it collected since its last unloading on board (the stops' planned
   demand), and its break kept only if it can still start; trucks whose shift is
   over are left out. Other active trucks of the city may be added: they leave their
-  depot empty.
+  depot empty;
+* **bins that filled up since** (``add_full_bins``): the city's bins that must be
+  collected now by the selection rules (at or over the threshold) and are on no
+  route dispatched today join as optional bins with the same penalty.
 
 The new plan is stored as ``planned``, with each route's suggested driver (the one
 who drives that truck today). Dispatching it (:func:`routing.services.dispatch_plan`)
@@ -53,6 +56,7 @@ from routing.models import (
     Truck,
     utcnow,
 )
+from routing.selection import select_stops
 from routing.services.common import (
     DISTANCE_SOURCE,
     PLAN_SEARCH,
@@ -63,6 +67,7 @@ from routing.services.common import (
 )
 from routing.services.plans import (
     _Candidate,
+    _candidates,
     _core_vehicle,
     _solve_checked,
     _store_routes,
@@ -73,6 +78,7 @@ from routing.services.plans import (
 )
 from routing.snapshot import problem_to_json
 from routing.solver import SearchConfig
+from telemetry import services as telemetry_services
 from telemetry.models import Bin
 from wastebank.access import Action, Actor
 from wastebank.extensions import SessionLike
@@ -171,6 +177,42 @@ def _open_stops(plan: RoutePlan, midnight: dt.datetime) -> list[RouteStop]:
     return found
 
 
+def _newly_full(
+    session: SessionLike, plan: RoutePlan, midnight: dt.datetime, now: dt.datetime
+) -> tuple[list[core.Stop], list[_Candidate]]:
+    """The city's bins that must be collected now and are on no route of the day.
+
+    Bins on a dispatched route of any of the day's plans are left to those routes
+    (done, or among the visits the re-plan takes over), and so are bins emptied
+    today. The level is the bin's, grown to ``now`` as the planner grows it.
+    """
+    on_routes = set(
+        session.scalars(
+            sa.select(RouteStop.bin_id)
+            .join(Route, RouteStop.route_id == Route.id)
+            .join(RoutePlan, Route.plan_id == RoutePlan.id)
+            .where(
+                RoutePlan.city_id == plan.city_id,
+                RoutePlan.service_date == plan.service_date,
+                RoutePlan.status != "cancelled",
+                Route.driver_id.is_not(None),
+                RouteStop.bin_id.is_not(None),
+            )
+        )
+    )
+    bins = [
+        b
+        for b in telemetry_services.active_bins_of_city(session, plan.city_id)
+        if b.id not in on_routes
+        and (b.last_collected_at is None or b.last_collected_at < midnight)
+    ]
+    candidates = _candidates(bins, plan.threshold_pct, now)
+    stops, _ = select_stops(c.state for c in candidates if c.state is not None)
+    must = [stop for stop in stops if not stop.is_optional]
+    codes = {stop.stop_id for stop in must}
+    return must, [c for c in candidates if c.bin.code in codes]
+
+
 def _check_replannable(session: SessionLike, plan: RoutePlan, now: dt.datetime) -> None:
     if plan.status != "dispatched":
         raise ReplanRefused(
@@ -248,6 +290,7 @@ def replan_route_plan(
     trucks: Sequence[str] | None = None,
     time_limit_s: float = DEFAULT_REPLAN_TIME_LIMIT_S,
     seed: int = 0,
+    add_full_bins: bool = False,
     now: dt.datetime | None = None,
     search: SearchConfig = PLAN_SEARCH,
     distance_source: DistanceSource = DISTANCE_SOURCE,
@@ -260,6 +303,8 @@ def replan_route_plan(
         active truck of the city starts from its depot.
     :param time_limit_s: search budget, seconds.
     :param seed: makes the search reproducible.
+    :param add_full_bins: also plan the city's bins that must be collected now and
+        are on no route dispatched today (they filled up since the morning).
     :param now: the time of the re-plan (UTC); the clock when omitted.
     :param distance_source: where distances come from (see
         :func:`~routing.services.plans.create_route_plan`).
@@ -267,7 +312,8 @@ def replan_route_plan(
     :raises RoutingAccessDenied: the role may not plan, or not in that city.
     :raises RoutePlanNotFound: no such plan, or not in the actor's city.
     :raises ReplanRefused: the plan is not dispatched, not today's, re-planned
-        already, or every visit is done; or no truck's shift has time left.
+        already, or nothing is left to do (every visit done, and no bin to add);
+        or no truck's shift has time left.
     :raises InvalidRoutingReference: an unknown truck.
     :raises InvalidRoutingValue: an inactive truck.
     :raises DistanceSourceUnavailable: the OSRM server did not answer.
@@ -279,9 +325,13 @@ def replan_route_plan(
     midnight = local_midnight(plan.service_date, plan.timezone)
     now_s = round((now - midnight).total_seconds())
     remaining = _open_stops(plan, midnight)
-    if not remaining:
+    added_stops, added = (
+        _newly_full(session, plan, midnight, now) if add_full_bins else ([], [])
+    )
+    if not remaining and not added:
         raise ReplanRefused(
-            f"Nothing is left to re-plan: every bin of plan {plan.id} is done."
+            f"Nothing is left to re-plan: every bin of plan {plan.id} is done"
+            + (", and no other bin must be collected now." if add_full_bins else ".")
         )
     stored = stored_problem(plan)
     plan_trucks = {route.truck.code: route.truck for route in plan.routes}
@@ -355,6 +405,10 @@ def replan_route_plan(
                 else frozenset(allowed) & {v.vehicle_id for v in vehicles},
             )
         )
+    stops.extend(
+        replace(stop, priority=core.Priority.OPTIONAL, penalty_rp=MUST_PENALTY_RP)
+        for stop in added_stops
+    )
     problem = core.CollectionProblem(
         depots=tuple(depots),
         facilities=stored.facilities,
@@ -380,6 +434,7 @@ def replan_route_plan(
             "trucks": None if trucks is None else wanted,
             "time_limit_s": time_limit_s,
             "seed": seed,
+            "add_full_bins": add_full_bins,
         },
         threshold_pct=plan.threshold_pct,
         time_limit_s=time_limit_s,
@@ -392,11 +447,13 @@ def replan_route_plan(
         _bin_of(s).code: _Candidate(_bin_of(s), None, s.expected_fill_pct)
         for s in remaining
     }
+    by_code.update((c.bin.code, c) for c in added)
     _store_routes(
         new, solution, problem, fleet, list(facility_rows.values()), by_code, midnight
     )
     # The solver saw every bin as optional; people read the bins' own priority.
     priority = {_bin_of(s).code: s.priority for s in remaining}
+    priority.update((c.bin.code, core.Priority.MUST.value) for c in added)
     for route in new.routes:
         start = starts.get(route.truck.code)
         if start is not None:
@@ -405,27 +462,28 @@ def replan_route_plan(
             if visit.bin is not None:
                 visit.priority = priority[visit.bin.code]
     for code in solution.dropped_stop_ids:
-        stop_row = next(s for s in remaining if _bin_of(s).code == code)
+        candidate = by_code[code]
         stop = problem.stop(code)
         new.skips.append(
             RoutePlanSkip(
-                bin=stop_row.bin,
+                bin=candidate.bin,
                 kind="left_out",
                 reason=NO_TIME_LEFT
                 if stop.penalty_rp == MUST_PENALTY_RP
                 else "optional: not worth the detour in the rest of the day",
-                expected_fill_pct=stop_row.expected_fill_pct,
+                expected_fill_pct=candidate.expected_fill_pct,
                 penalty_rp=stop.penalty_rp,
             )
         )
     session.add(new)
     session.flush()
     log.info(
-        "Plan %s re-planned as plan %s at %s: %d bins left, %d left out",
+        "Plan %s re-planned as plan %s at %s: %d bins left, %d added, %d left out",
         plan.id,
         new.id,
         now.isoformat(),
         len(remaining),
+        len(added),
         len(solution.dropped_stop_ids),
     )
     return new

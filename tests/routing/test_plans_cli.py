@@ -123,6 +123,13 @@ def test_replan_plans_the_rest_of_today_and_says_what_it_replans(
     as_json = runner.invoke(args=["routing", "replan", str(old.id), "--json"])
     assert as_json.exit_code == 0, as_json.output
     assert json.loads(as_json.output)["replans"] == old.id
+    assert json.loads(as_json.output)["parameters"]["add_full_bins"] is False
+
+    adding = runner.invoke(
+        args=["routing", "replan", str(old.id), "--add-full-bins", "--json"]
+    )
+    assert adding.exit_code == 0, adding.output
+    assert json.loads(adding.output)["parameters"]["add_full_bins"] is True
 
 
 def test_replan_refusals_use_the_api_envelope(

@@ -193,6 +193,57 @@ def test_bins_that_no_longer_fit_in_the_day_are_left_out_not_refused(
     assert {s.penalty_rp for s in left.values()} == {MUST_PENALTY_RP}
 
 
+def test_bins_that_filled_up_since_join_when_asked(db: Session, day: Day) -> None:
+    first, *rest = _order(day)
+    _report(db, day.driver, day.stops[first], "collected", _at(5, 30))
+    # Not in the morning's plan: E is over its threshold now, F far from it.
+    add_bin(db, "AMB-E", fill_pct=95, at=offset(0.006, 0.006))
+    add_bin(db, "AMB-F", fill_pct=20, at=offset(0.006, 0.0))
+    db.commit()
+
+    plain = _replan(db, day.plan_id, _at(7, 0))
+    assert sorted(_bins_of(plain)) == sorted(rest)
+
+    new = _replan(db, day.plan_id, _at(7, 0), add_full_bins=True)
+    # The plan's open bins and E; not F, and not the bin collected this morning.
+    assert sorted(_bins_of(new)) == sorted([*rest, "AMB-E"])
+    added = next(
+        s for r in new.routes for s in r.stops if s.bin and s.bin.code == "AMB-E"
+    )
+    assert added.priority == "must"
+    assert added.expected_fill_pct is not None and added.expected_fill_pct > 90
+    assert new.parameters["add_full_bins"] is True
+    problem = services.stored_problem(new)
+    assert problem.stop("AMB-E").penalty_rp == MUST_PENALTY_RP
+    assert validate(problem, services.stored_solution(new)) == []
+
+
+def test_with_every_visit_done_only_a_newly_full_bin_is_left(
+    db: Session, day: Day
+) -> None:
+    for stop_id in day.stops.values():
+        _report(db, day.driver, stop_id, "collected", _at(6, 0))
+    add_bin(db, "AMB-E", fill_pct=95, at=offset(0.006, 0.006))
+    db.commit()
+    with pytest.raises(ReplanRefused, match="Nothing is left"):
+        services.replan_route_plan(db, SYSTEM, day.plan_id, now=_at(7, 0))
+    db.rollback()
+
+    new = _replan(db, day.plan_id, _at(7, 0), add_full_bins=True)
+    assert _bins_of(new) == ["AMB-E"]
+    # Dispatched and collected: nothing is left again, and E is done for today.
+    services.dispatch_plan(
+        db, SYSTEM, new.id, [(new.routes[0].id, day.driver.username)], now=_at(7, 5)
+    )
+    db.commit()
+    (visit,) = [s for s in new.routes[0].stops if s.bin is not None]
+    _report(db, day.driver, visit.id, "collected", _at(7, 30))
+    with pytest.raises(ReplanRefused, match="no other bin must be collected"):
+        services.replan_route_plan(
+            db, SYSTEM, new.id, now=_at(7, 40), add_full_bins=True
+        )
+
+
 # -- dispatching the re-plan hands the day over ---------------------------------------------------
 def test_dispatching_the_replan_hands_the_unfinished_visits_over(
     client: FlaskClient, db: Session, day: Day
@@ -380,6 +431,11 @@ def test_api_refusals_are_one_envelope_and_store_nothing(
         ),
         (
             post(today_plan.id, fleet.users["dlh"], {"time_limit_s": 0}),
+            422,
+            "validation_error",
+        ),
+        (
+            post(today_plan.id, fleet.users["dlh"], {"add_full_bins": "maybe"}),
             422,
             "validation_error",
         ),

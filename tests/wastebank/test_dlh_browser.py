@@ -183,6 +183,11 @@ def test_a_dlh_user_replans_the_rest_of_today_and_sends_it_to_the_same_driver(
         s.bin.code for s in old_route.stops if s.bin is not None and s.id != first.id
     )
     assert left, "the plan has more than one bin"
+    # A bin that filled up after the plan was made; the office adds it.
+    routing_conftest.add_bin(
+        db, "AMB-4", fill_pct=95, at=routing_conftest.offset(0.005, 0.005)
+    )
+    db.commit()
 
     page = desktop
     _log_in(page, live_server, "dlh")
@@ -191,6 +196,7 @@ def test_a_dlh_user_replans_the_rest_of_today_and_sends_it_to_the_same_driver(
     expect(progress.locator(".progress-count")).to_have_text(
         f"1 / {len(old_route.stops)}"
     )
+    page.get_by_label("Tambahkan juga tong yang penuh sejak itu").check()
     page.get_by_role(
         "button", name=f"Rencanakan ulang sisa hari ini (rencana #{old.id})"
     ).click()
@@ -201,7 +207,7 @@ def test_a_dlh_user_replans_the_rest_of_today_and_sends_it_to_the_same_driver(
     expect(page.locator("#plan-title")).to_have_text(
         re.compile(rf"^Usulan rencana ulang #\d+ dari rencana #{old.id} ")
     )
-    expect(rows.first.locator("td.stops")).to_have_text(str(len(left)))
+    expect(rows.first.locator("td.stops")).to_have_text(str(len(left) + 1))
     expect(rows.first.locator("select.driver")).to_have_value("sopir")
     expect(page.locator("path.plan-route")).to_have_count(1)
     page.screenshot(path=str(artifacts_dir / "dlh-replan.png"), full_page=True)
@@ -213,7 +219,8 @@ def test_a_dlh_user_replans_the_rest_of_today_and_sends_it_to_the_same_driver(
     new = db.scalars(sa.select(RoutePlan).where(RoutePlan.replans_id == old.id)).one()
     assert new.status == "dispatched"
     assert [r.driver_username for r in new.routes] == ["sopir"]
-    assert sorted(s.bin.code for r in new.routes for s in r.stops if s.bin) == left
+    served = sorted(s.bin.code for r in new.routes for s in r.stops if s.bin)
+    assert served == sorted([*left, "AMB-4"])
     states = {s.id: s.state for s in db.get(RoutePlan, old.id).routes[0].stops}  # type: ignore[union-attr]
     assert states[first.id] == "collected"
     assert set(states.values()) == {"collected", "replaced"}

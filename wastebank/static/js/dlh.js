@@ -388,7 +388,10 @@
     var form = document.getElementById("plan-form");
     api(root.dataset.replanUrl.replace("/0/", "/" + button.dataset.plan + "/"), {
       method: "POST",
-      body: { time_limit_s: parseFloat(form.elements.time_limit_s.value) },
+      body: {
+        time_limit_s: parseFloat(form.elements.time_limit_s.value),
+        add_full_bins: document.getElementById("replan-add-full").checked,
+      },
     })
       .then(function (result) {
         plan = result.body;
