@@ -259,6 +259,11 @@ class SearchConfig:
     :param operators_on: extra local search operators to switch on, by their
         ``local_search_operators`` field name (``use_cross_exchange``...).
     :param operators_off: operators to switch off, likewise.
+    :param fallback_first_solution: collection problems only (:func:`solve`): a
+        second ``FirstSolutionStrategy`` to search with, on the same budget, when
+        the first search leaves out a stop it cannot have wanted to (a must-collect
+        one, or one whose penalty is more than all the routes cost); the better
+        plan is kept. ``None``: no second search.
     """
 
     first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
@@ -277,6 +282,7 @@ class SearchConfig:
     sisr_portfolio: tuple[tuple[int, float], ...] = ()
     operators_on: tuple[str, ...] = ()
     operators_off: tuple[str, ...] = ()
+    fallback_first_solution: str | None = None
 
 
 def _search_parameters(config: SearchConfig, time_limit_s: float) -> object:
@@ -947,9 +953,34 @@ def _build_model(
 #: Search used for collection problems: local cheapest insertion builds a
 #: better first plan than parallel cheapest insertion when trucks unload
 #: several times (143 km against 148 km on a 150-bin day of benchmarks/city.py).
+#: Local cheapest insertion (also ILS's recreate step) adds one node at a time, so
+#: it can miss a trip that needs an unloading and a bin at once: the demo truck
+#: re-planned mid-day with 2.8 of 6 m3 on board left two must-collect bins out.
+#: Parallel insertion builds such routes; it runs only when something was missed.
 COLLECTION_SEARCH = SearchConfig(
-    first_solution="LOCAL_CHEAPEST_INSERTION", final_descent=True
+    first_solution="LOCAL_CHEAPEST_INSERTION",
+    final_descent=True,
+    fallback_first_solution="PARALLEL_CHEAPEST_INSERTION",
 )
+
+
+def _left_out_by_failure(model: IndexedModel, solution: IndexedSolution) -> bool:
+    """Whether the search left out a stop by failing rather than by choice.
+
+    A must-collect stop, or one whose penalty is more than all the routes of the
+    solution cost together, is never cheaper to leave out than to serve with some
+    route; dropping it means the search did not find a way to fit it in.
+    """
+    if not solution.dropped:
+        return False
+    penalties = [
+        model.penalties[node] if model.penalties else None for node in solution.dropped
+    ]
+    if any(p is None for p in penalties) or model.mandatory_penalty in penalties:
+        return True
+    left_out = sum(p for p in penalties if p is not None)
+    routes_cost = solution.objective - left_out
+    return max(p for p in penalties if p is not None) > routes_cost
 
 
 def _arrival(
@@ -1115,6 +1146,22 @@ def solve(
     model, layout = _build_model(problem, stops, servers, dist_m, dist_s, place_index)
     search = config or COLLECTION_SEARCH
     solution = solve_indexed(model, time_limit_s=time_limit_s, seed=seed, config=search)
+    fallback = search.fallback_first_solution
+    if solution is not None and fallback and _left_out_by_failure(model, solution):
+        retry = solve_indexed(
+            model,
+            time_limit_s=time_limit_s,
+            seed=seed,
+            config=replace(
+                search, first_solution=fallback, fallback_first_solution=None
+            ),
+        )
+        if retry is not None and retry.objective < solution.objective:
+            logger.info(
+                "fallback search served %d more stops",
+                len(solution.dropped) - len(retry.dropped),
+            )
+            solution = retry
     if solution is None:
         # The model makes every stop droppable, so this means no time at all.
         raise InfeasibleProblem(

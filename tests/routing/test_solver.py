@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import json
 import random
 from dataclasses import replace
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,7 +26,8 @@ from routing.problem import (
     Vehicle,
     VisitKind,
 )
-from routing.solver import SearchConfig, solve
+from routing.snapshot import problem_from_json
+from routing.solver import COLLECTION_SEARCH, SearchConfig, solve
 from routing.validate import validate
 
 H = 3600
@@ -530,6 +533,29 @@ def test_a_loaded_truck_with_nothing_to_collect_still_goes_to_unload() -> None:
     # Without that route the loaded truck would keep its load: the check says so.
     no_routes = RoutePlan.from_routes((), plan.dropped_stop_ids, plan.penalty_rp)
     assert any(v.code == "not_empty_at_depot" for v in validate(problem, no_routes))
+
+
+def test_a_second_trip_needing_an_unloading_and_a_bin_at_once_is_found() -> None:
+    """The demo day re-planned at 02:00 WIT (snapshot): the truck stands at a blocked
+    bin with 2.76 of its 6 m3 on board, and its three bins (7.8 m3) need a second
+    trip. Local cheapest insertion adds one node at a time and leaves two of them
+    out; the fallback search (parallel insertion) serves all three."""
+    data = Path(__file__).parent / "data" / "replan_loaded_truck.json"
+    problem = problem_from_json(json.loads(data.read_text()))
+    assert {s.penalty_rp for s in problem.stops} == {10_000_000}
+
+    alone = replace(COLLECTION_SEARCH, fallback_first_solution=None)
+    missed = solve(problem, time_limit_s=LIMIT_S, seed=0, config=alone)
+    assert len(missed.dropped_stop_ids) == 2  # what the re-plan used to propose
+
+    plan = solve(problem, time_limit_s=LIMIT_S, seed=0)
+    assert_invariants(problem, plan)
+    assert plan.dropped_stop_ids == ()
+    (route,) = plan.routes
+    kinds = [v.kind for v in route.visits]
+    assert kinds.count(VisitKind.UNLOAD) == 2
+    assert kinds[-1] is VisitKind.UNLOAD
+    assert plan.penalty_rp == 0
 
 
 def test_start_id_and_initial_load_are_checked() -> None:
