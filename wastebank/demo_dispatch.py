@@ -101,8 +101,13 @@ def _report_first_stops(session: SessionLike, route: Route, now: dt.datetime) ->
     ]
     for n, (stop, report) in enumerate(zip(bins, reports, strict=False)):
         # On the phone just before loading (never ahead of the clock), or at the
-        # planned arrival when that has passed already.
+        # planned arrival when that has passed already; but after the bin's last
+        # demo reading (readings run to the full hour), or the sensor would still
+        # say the emptied bin is full.
         occurred_at = min(stop.arrival_at, now - dt.timedelta(minutes=10 - 5 * n))
+        read_at = stop.bin.last_reading_at if stop.bin is not None else None
+        if read_at is not None and occurred_at <= read_at < now:
+            occurred_at = read_at + (now - read_at) / 2
         body = {**report, "occurred_at": occurred_at.isoformat()}
         routing_services.record_stop_event(
             session,

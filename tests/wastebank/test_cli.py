@@ -164,6 +164,9 @@ def test_demo_load_builds_ambon_once(runner: FlaskCliRunner, db: Session) -> Non
     ]
     assert [stop.state for stop in bins][:2] == ["collected", "skipped"][: len(bins)]
     assert bins[0].bin is not None and bins[0].bin.last_collected_at is not None
+    # Reported after the bin's last demo reading: it shows empty, with no full alert.
+    assert bins[0].bin.fill_pct == 0
+    assert bins[0].bin.open_alerts == []
 
     again = runner.invoke(args=["demo", "load", "--if-empty"])
     assert again.exit_code == 0
