@@ -973,14 +973,14 @@ def _left_out_by_failure(model: IndexedModel, solution: IndexedSolution) -> bool
     """
     if not solution.dropped:
         return False
+    # None: a mandatory node (the model's penalties are empty when all are).
     penalties = [
-        model.penalties[node] if model.penalties else None for node in solution.dropped
+        model.penalties[n] if model.penalties else None for n in solution.dropped
     ]
-    if any(p is None for p in penalties) or model.mandatory_penalty in penalties:
+    chosen = [p for p in penalties if p is not None]
+    if len(chosen) < len(penalties):
         return True
-    left_out = sum(p for p in penalties if p is not None)
-    routes_cost = solution.objective - left_out
-    return max(p for p in penalties if p is not None) > routes_cost
+    return max(chosen) > solution.objective - sum(chosen)  # all routes' cost
 
 
 def _arrival(

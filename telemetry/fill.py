@@ -647,9 +647,8 @@ def _previous_cycle_rate(
 ) -> FillRate | None:
     """The rate of the latest earlier cycle that has one: a cycle only just begun
     (no reading, or one, since the emptying) fills about as fast as the last one."""
-    ends = list(cycle_starts)
     starts: list[datetime | None] = [None, *cycle_starts[:-1]]
-    for start, end in reversed(list(zip(starts, ends, strict=True))):
+    for start, end in reversed(list(zip(starts, cycle_starts, strict=True))):
         cycle = [p for p in points if p.measured_at < end]
         rate = fill_rate_pct_per_day(cycle, since=start)
         if rate is not None:

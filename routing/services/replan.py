@@ -177,6 +177,17 @@ def _open_stops(plan: RoutePlan, midnight: dt.datetime) -> list[RouteStop]:
     return found
 
 
+def _dispatched_that_day(plan: RoutePlan) -> tuple[sa.ColumnElement[bool], ...]:
+    """Conditions on ``Route`` joined to ``RoutePlan``: a route given to a driver, of
+    a plan of ``plan``'s city and day that was not cancelled."""
+    return (
+        RoutePlan.city_id == plan.city_id,
+        RoutePlan.service_date == plan.service_date,
+        RoutePlan.status != "cancelled",
+        Route.driver_id.is_not(None),
+    )
+
+
 def _newly_full(
     session: SessionLike, plan: RoutePlan, midnight: dt.datetime, now: dt.datetime
 ) -> tuple[list[core.Stop], list[_Candidate]]:
@@ -191,13 +202,7 @@ def _newly_full(
             sa.select(RouteStop.bin_id)
             .join(Route, RouteStop.route_id == Route.id)
             .join(RoutePlan, Route.plan_id == RoutePlan.id)
-            .where(
-                RoutePlan.city_id == plan.city_id,
-                RoutePlan.service_date == plan.service_date,
-                RoutePlan.status != "cancelled",
-                Route.driver_id.is_not(None),
-                RouteStop.bin_id.is_not(None),
-            )
+            .where(*_dispatched_that_day(plan), RouteStop.bin_id.is_not(None))
         )
     )
     bins = [
@@ -498,12 +503,7 @@ def suggested_drivers(session: SessionLike, plan: RoutePlan) -> dict[int, str]:
     routes = session.execute(
         sa.select(Route.truck_id, Route.driver_username)
         .join(RoutePlan, Route.plan_id == RoutePlan.id)
-        .where(
-            RoutePlan.service_date == plan.service_date,
-            RoutePlan.city_id == plan.city_id,
-            RoutePlan.status != "cancelled",
-            Route.driver_id.is_not(None),
-        )
+        .where(*_dispatched_that_day(plan))
         .order_by(Route.dispatched_at, Route.id)
     ).all()
     by_truck = {row.truck_id: row.driver_username for row in routes}
