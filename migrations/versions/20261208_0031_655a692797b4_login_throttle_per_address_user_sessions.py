@@ -3,6 +3,8 @@
 ``login_throttles`` is keyed by (address, username) now, and counts every attempt.
 Its rows are short-lived counters, so the table is dropped and created again rather
 than converted: upgrading (or downgrading) lifts the login locks of the moment.
+Browser sessions from before the upgrade carry no server-side session key, so every
+user logs in again once.
 
 Revision ID: 655a692797b4
 Revises: d9f4b6a2c1e7
