@@ -15,6 +15,8 @@ from wastebank.models import Bank, BankNotificationChannel, City, Member, User
 from wastebank.services import notifications
 
 PASSWORD = "correct-horse-9"
+#: The password rules with the tests' cheap hash (``TEST_CONFIG``).
+TEST_PASSWORDS = services.PasswordPolicy(hash_method="pbkdf2:sha256:1000")
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _seq = itertools.count(1)
 
@@ -40,7 +42,7 @@ def make_user(session: Session, **overrides: Any) -> User:
         "username": f"user{next(_seq)}",
         "password": PASSWORD,
         "role": "admin",
-        "password_method": "pbkdf2:sha256:1000",
+        "policy": TEST_PASSWORDS,
     }
     fields.update(overrides)
     return services.create_user(session, SYSTEM, **fields)

@@ -6,13 +6,12 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Response, current_app, request
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from wastebank import cards, services
-from wastebank.auth import api_actor, authenticate_bearer, login_policy
-from wastebank.exceptions import AuthenticationFailed
+from wastebank.auth import api_actor, authenticate_bearer
 from wastebank.extensions import db
 from wastebank.idempotency import created, request_hash
 from wastebank.models import utcnow
@@ -37,8 +36,6 @@ from wastebank.schemas import (
     ReasonSchema,
     StatementQueryArgsSchema,
     StatementSchema,
-    TokenRequestSchema,
-    TokenSchema,
     WithdrawalCreateSchema,
     WithdrawalSchema,
 )
@@ -47,44 +44,13 @@ bp = Blueprint(
     "wastebank_api",
     __name__,
     url_prefix="/api/v1",
-    description="Authentication, banks, members and member cards.",
+    description="Banks, members and member cards.",
 )
-
-_PUBLIC_ENDPOINTS = {"wastebank_api.create_token"}
 
 
 @bp.before_request
 def _require_token() -> None:
-    if request.endpoint not in _PUBLIC_ENDPOINTS:
-        authenticate_bearer()
-
-
-# -- auth ------------------------------------------------------------------------------
-@bp.route("/auth/token", methods=["POST"])
-@bp.arguments(TokenRequestSchema)
-@bp.response(200, TokenSchema)
-@bp.alt_response(401, description="Wrong username or password")
-@bp.alt_response(
-    429, description="Too many failed logins for this user; see Retry-After"
-)
-@bp.doc(security=[])
-def create_token(args: dict[str, Any]) -> dict[str, Any]:
-    """Exchange a username and password for a bearer token."""
-    try:
-        user = services.authenticate(
-            db.session,
-            username=args["username"],
-            password=args["password"],
-            policy=login_policy(),
-        )
-    except AuthenticationFailed:
-        db.session.commit()  # keep the failure count that throttles guessing
-        raise
-    raw, token = services.issue_token(
-        db.session, user, ttl_s=current_app.config["TOKEN_TTL_S"]
-    )
-    db.session.commit()
-    return {"access_token": raw, "token_type": "Bearer", "expires_at": token.expires_at}
+    authenticate_bearer()
 
 
 # -- banks -----------------------------------------------------------------------------

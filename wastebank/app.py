@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from babel.dates import format_datetime
 from flask import Flask, jsonify, request, session
 from flask_babel import get_locale
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
 from wastebank.config import DEV_SECRET_KEY, DefaultConfig
@@ -57,6 +58,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
     app.url_map.converters["int"] = IdConverter
     _configure(app, config)
+    _configure_proxies(app)
     _configure_logging(app)
     _configure_extensions(app)
     _register_blueprints(app)
@@ -87,6 +89,15 @@ def _configure(app: Flask, config: Mapping[str, Any] | None) -> None:
             "Refusing to start with the development SECRET_KEY: set WASTEBANK_SECRET_KEY "
             "(./script/server generates one for you)."
         )
+
+
+def _configure_proxies(app: Flask) -> None:
+    # Behind TRUSTED_PROXIES reverse proxies, the client is the address they append to
+    # X-Forwarded-For; without them the header is anyone's to forge and is ignored (the
+    # login throttle counts per source address).
+    hops = int(app.config["TRUSTED_PROXIES"] or 0)
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops)  # type: ignore[method-assign]
 
 
 def _configure_logging(app: Flask) -> None:
@@ -158,6 +169,8 @@ def _register_blueprints(app: Flask) -> None:
         driver_views,
         notifications_api,
         reports_api,
+        users_api,
+        users_views,
         views,
     )
 
@@ -171,6 +184,7 @@ def _register_blueprints(app: Flask) -> None:
         routing_plans_api.bp,
         reports_api.bp,
         notifications_api.bp,
+        users_api.bp,
     ):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)
@@ -180,6 +194,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(driver_views.bp)
     app.register_blueprint(dlh_views.bp)
     app.register_blueprint(dlh_dashboard.bp)
+    app.register_blueprint(users_views.bp)
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -14,6 +14,7 @@ from marshmallow import ValidationError
 
 from wastebank import services
 from wastebank.access import SYSTEM, Role
+from wastebank.auth import password_policy
 from wastebank.exceptions import WasteBankError
 from wastebank.extensions import db
 from wastebank.models import Bank
@@ -23,6 +24,11 @@ cities_cli = AppGroup("cities", help="Cities and their DLH.")
 banks_cli = AppGroup("banks", help="Waste banks (units and induk).")
 users_cli = AppGroup("users", help="User accounts.")
 demo_cli = AppGroup("demo", help="The demo city (Ambon).")
+
+
+_PASSWORD_STDIN = click.option(
+    "--password-stdin", is_flag=True, help="Read the password from standard input."
+)
 
 
 def _fail(error: Exception) -> None:
@@ -112,9 +118,7 @@ def list_banks() -> None:
     "--city", "city_code", help="City code (dlh; others default to their bank's)."
 )
 @click.option("--name", "full_name")
-@click.option(
-    "--password-stdin", is_flag=True, help="Read the password from standard input."
-)
+@_PASSWORD_STDIN
 def create_user(
     username: str,
     role: str,
@@ -124,10 +128,7 @@ def create_user(
     password_stdin: bool,
 ) -> None:
     """Create a user; the password is prompted for (or read with --password-stdin)."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = _read_password(password_stdin)
     try:
         user = services.create_user(
             db.session,
@@ -138,12 +139,82 @@ def create_user(
             bank_code=bank_code,
             city_code=city_code,
             full_name=full_name,
-            password_method=current_app.config["PASSWORD_HASH_METHOD"],
+            policy=password_policy(),
         )
     except WasteBankError as error:
         _fail(error)
     db.session.commit()
     click.echo(f"User {user.username} ({user.role}) created.")
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+@users_cli.command("reset-password")
+@click.argument("username")
+@_PASSWORD_STDIN
+def reset_password(username: str, password_stdin: bool) -> None:
+    """Set a new password for USERNAME: their sessions and tokens end, and their login
+    locks are lifted."""
+    password = _read_password(password_stdin)
+    try:
+        services.reset_password(
+            db.session,
+            SYSTEM,
+            username,
+            new_password=password,
+            policy=password_policy(),
+        )
+    except WasteBankError as error:
+        _fail(error)
+    db.session.commit()
+    click.echo(f"New password set for {username}; their sessions were ended.")
+
+
+@users_cli.command("deactivate")
+@click.argument("username")
+def deactivate_user(username: str) -> None:
+    """Deactivate USERNAME: they cannot log in, and every session and token ends."""
+    try:
+        user = services.set_user_active(db.session, SYSTEM, username, active=False)
+    except WasteBankError as error:
+        _fail(error)
+    db.session.commit()
+    click.echo(f"User {user.username} deactivated; their sessions were ended.")
+
+
+@users_cli.command("activate")
+@click.argument("username")
+def activate_user(username: str) -> None:
+    """Reactivate USERNAME (they log in with their password)."""
+    try:
+        user = services.set_user_active(db.session, SYSTEM, username, active=True)
+    except WasteBankError as error:
+        _fail(error)
+    db.session.commit()
+    click.echo(f"User {user.username} activated.")
+
+
+@users_cli.command("unlock")
+@click.argument("username", required=False)
+@click.option(
+    "--address",
+    help="Only from this source address; without USERNAME, the address's own lock "
+    "(every username from it).",
+)
+def unlock_logins(username: str | None, address: str | None) -> None:
+    """Lift the login locks of USERNAME (from every address) and/or of an address."""
+    try:
+        removed = services.unlock_logins(
+            db.session, SYSTEM, username=username, address=address
+        )
+    except WasteBankError as error:
+        _fail(error)
+    db.session.commit()
+    click.echo(f"{removed} login counter(s) removed.")
 
 
 @demo_cli.command("load")

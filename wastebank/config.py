@@ -29,11 +29,22 @@ class DefaultConfig:
 
     # Bearer tokens for the API.
     TOKEN_TTL_S = 12 * 3600
-    # Login throttling: after this many failures within the window the user waits.
+    # A browser login ends this long after it began (or at logout): a working day.
+    SESSION_LIFETIME_S = 12 * 3600
+    # Login throttling, counted per source address: this many attempts for one
+    # username, and this many over all usernames, within the window; then the address
+    # waits out the window (see wastebank.services.logins).
     LOGIN_MAX_FAILURES = 5
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 20
     LOGIN_FAILURE_WINDOW_S = 15 * 60
+    # How many reverse proxies in front of the app set X-Forwarded-For (werkzeug's
+    # ProxyFix). 0: the TCP peer is the source address and the header is ignored, as
+    # anyone can send it.
+    TRUSTED_PROXIES = 0
     # werkzeug's default (scrypt). Tests may choose a cheaper method.
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a hash method name
+    # The fewest characters of a new password (wastebank.passwords).
+    PASSWORD_MIN_LENGTH = 10
 
     DEFAULT_TIMEZONE = "Asia/Jayapura"
 

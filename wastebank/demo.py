@@ -7,6 +7,9 @@ Mojokerto is added with one induk and one unit so that city scoping can be seen
 from __future__ import annotations
 
 import random
+import secrets
+
+from werkzeug.security import generate_password_hash
 
 from routing import demo as routing_demo
 from telemetry import demo as telemetry_demo
@@ -244,17 +247,24 @@ def load(
                 rw=f"{rng.randint(1, 8):03d}",
                 kelurahan=rng.choice(_KELURAHAN[code]),
             )
+    policy = services.PasswordPolicy(hash_method=password_method)
     for username, role, user_bank, user_city, full_name in DEMO_USERS:
-        services.create_user(
+        user = services.create_user(
             session,
             SYSTEM,
             username=username,
-            password=DEMO_PASSWORD,
+            password=secrets.token_urlsafe(16),
             role=role,
             bank_code=user_bank,
             city_code=user_city,
             full_name=full_name,
-            password_method=password_method,
+            policy=policy,
+        )
+        # The demo's one known password, printed at every start, breaks the password
+        # rules on purpose (short and common): it is set here, past the rules, for the
+        # demo users only. Every password set through the product meets the rules.
+        user.password_hash = generate_password_hash(
+            DEMO_PASSWORD, method=password_method
         )
     demo_counter.load_counter(session, rng)
     demo_backoffice.load_backoffice(session, rng)

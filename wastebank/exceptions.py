@@ -62,11 +62,39 @@ class InvalidValue(WasteBankError):
     code = "invalid_value"
 
 
+class WeakPassword(InvalidValue):
+    """A new password breaks the password rules (too short, common, the username).
+
+    ``msgid`` and ``params`` let a page say it in the reader's language.
+    """
+
+    code = "weak_password"
+
+    def __init__(
+        self, msgid: str, params: dict[str, int], *, field: str = "password"
+    ) -> None:
+        super().__init__(msgid % params if params else msgid, field=field)
+        self.msgid = msgid
+        self.params = params
+
+
+class WrongPassword(InvalidValue):
+    """The current password given to change it is not the user's password."""
+
+    code = "wrong_password"
+
+
 # -- conflict / rule family (409) ----------------------------------------------------
 class Conflict(WasteBankError):
     """The request conflicts with the current state."""
 
     code = "conflict"
+
+
+class SelfDeactivation(Conflict):
+    """An admin may not deactivate their own account (nobody would be left to undo it)."""
+
+    code = "self_deactivation"
 
 
 class DuplicateCode(Conflict):

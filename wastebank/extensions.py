@@ -39,6 +39,14 @@ MAX_ID = 2**31 - 1
 SessionLike = Session | scoped_session[Any]
 
 
+def dialect_insert(session: SessionLike, table: sa.Table) -> Any:
+    """``INSERT`` on ``table`` in the session's dialect (PostgreSQL or SQLite), whose
+    ``on_conflict_do_nothing`` / ``on_conflict_do_update`` both dialects understand."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
 def insert_ignoring_conflicts(session: SessionLike, table: sa.Table) -> Any:
     """``INSERT … ON CONFLICT DO NOTHING`` on ``table`` in the session's dialect.
 
@@ -47,9 +55,7 @@ def insert_ignoring_conflicts(session: SessionLike, table: sa.Table) -> Any:
     (pysqlite opens no transaction before the first write, so releasing a first
     savepoint there would commit behind the caller's back).
     """
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    return sqlite.insert(table).on_conflict_do_nothing()
+    return dialect_insert(session, table).on_conflict_do_nothing()
 
 
 class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):

@@ -18,13 +18,18 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response as BaseResponse
 
 from wastebank import cards, driver_views, services
 from wastebank.access import Action, Role
-from wastebank.auth import login_policy, ui_actor
+from wastebank.auth import (
+    check_login,
+    end_browser_session,
+    start_browser_session,
+    ui_actor,
+)
 from wastebank.exceptions import (
     AuthenticationFailed,
     InvalidReference,
@@ -70,12 +75,12 @@ def index() -> Any:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
-    """The login form; failures are throttled per username like the API's."""
+    """The login form; attempts are throttled like the API's (per address)."""
     if request.method == "GET":
         if current_user.is_authenticated:
             return redirect(url_for("wastebank.index"))
         return render_template("wastebank/login.html")
-    error, status = None, 200
+    error, status, headers = None, 200, {}
     try:
         args = TokenRequestSchema().load(
             {
@@ -83,36 +88,33 @@ def login() -> Any:
                 "password": request.form.get("password", ""),
             }
         )
-        user = services.authenticate(
-            db.session,
-            username=args["username"],
-            password=args["password"],
-            policy=login_policy(),
-        )
+        user = check_login(args["username"], args["password"])
     except ValidationError:
         error, status = _("Please fill in your username and password."), 422
     except TooManyAttempts as exc:
-        error, status = (
-            _(
-                "Too many failed attempts. Try again in %(seconds)s seconds.",
-                seconds=exc.retry_after_s,
-            ),
-            429,
-        )
+        error, status = too_many_attempts_message(exc), 429
+        headers["Retry-After"] = str(exc.retry_after_s)
     except AuthenticationFailed:
-        db.session.commit()  # keep the failure count
         error, status = _("Wrong username or password."), 401
     if error is not None:
-        return render_template("wastebank/login.html", error=error), status
-    db.session.commit()
-    session.clear()  # a fresh session on login (no fixation)
-    login_user(user)
+        db.session.rollback()
+        return render_template("wastebank/login.html", error=error), status, headers
+    start_browser_session(user)
     return redirect(_safe_next(request.args.get("next")))
+
+
+def too_many_attempts_message(error: TooManyAttempts) -> str:
+    """The sentence a page shows for a locked login, in the reader's language."""
+    return _(
+        "Too many failed attempts. Try again in %(seconds)s seconds.",
+        seconds=error.retry_after_s,
+    )
 
 
 @bp.post("/logout")
 def logout() -> BaseResponse:
-    logout_user()
+    """Log out: the session ends on the server too, so a copied cookie stops working."""
+    end_browser_session()
     session.pop("lang", None)
     return redirect(url_for("wastebank.login"))
 

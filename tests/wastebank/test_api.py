@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from tests import factories
 from tests.wastebank.conftest import World
 from wastebank import services
-from wastebank.exceptions import AuthenticationFailed, TooManyAttempts
 from wastebank.models import AuditEntry, Bank, Member, MemberCard
 
 # Who reaches which bank's member: own unit, sibling unit, parent induk, other city.
@@ -92,25 +91,6 @@ def test_repeated_failures_for_one_user_are_throttled_even_with_the_right_passwo
         "/api/v1/auth/token", json={"username": "mu", "password": factories.PASSWORD}
     )
     assert other.status_code == 200
-
-
-def test_throttle_lifts_after_the_window(db: Session, world: World) -> None:
-    policy = services.LoginPolicy(max_failures=2, window_s=60)
-    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    for _ in range(2):
-        with pytest.raises(AuthenticationFailed):
-            services.authenticate(
-                db, username="kasir", password="x", policy=policy, now=start
-            )
-    with pytest.raises(TooManyAttempts):
-        services.authenticate(
-            db, username="kasir", password=factories.PASSWORD, policy=policy, now=start
-        )
-    later = start + dt.timedelta(seconds=61)
-    user = services.authenticate(
-        db, username="kasir", password=factories.PASSWORD, policy=policy, now=later
-    )
-    assert user.username == "kasir"
 
 
 def test_expired_token_is_refused_with_its_own_type(

@@ -28,6 +28,7 @@ from wastebank.models.core import (
     Member,
     MemberCard,
     User,
+    UserSession,
     utcnow,
 )
 from wastebank.models.counter import (
@@ -103,6 +104,7 @@ __all__ = [
     "TpaDelivery",
     "TreatmentInput",
     "User",
+    "UserSession",
     "WasteCategory",
     "Withdrawal",
     "utcnow",

@@ -176,15 +176,42 @@ class ApiToken(db.Model):  # type: ignore[name-defined]
     user: Mapped[User] = relationship()
 
 
+class UserSession(db.Model):  # type: ignore[name-defined]
+    """A browser login. The signed session cookie carries a random key; only its SHA-256
+    is stored, and every request checks it here, so that logging out, a password change
+    or deactivation ends the session on the server (a copied cookie stops working)."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id"), nullable=False, index=True
+    )
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True, nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime, nullable=False, default=utcnow
+    )
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    user: Mapped[User] = relationship()
+
+
 class LoginThrottle(db.Model):  # type: ignore[name-defined]
-    """Failed logins per username in the current window (kept in the database so every
-    gunicorn worker sees the same count)."""
+    """Login attempts in the current window from one source address: for one username,
+    or (``username`` empty) for every username tried from the address. Kept in the
+    database so that every gunicorn worker counts on the same rows."""
 
     __tablename__ = "login_throttles"
+    __table_args__ = (
+        sa.CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+    )
 
+    address: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     username: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
-    failures: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    attempts: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     window_started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
+    #: set by the first attempt over the limit; every attempt is refused until then
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 

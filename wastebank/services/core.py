@@ -1,4 +1,4 @@
-"""Services of organisations, users, login, members and cards.
+"""Services of organisations, members and cards, and the helpers every service uses.
 
 Every service takes the SQLAlchemy session first and an :class:`~wastebank.access.Actor`
 when the action is scoped; it flushes but never commits (the adapter commits).
@@ -7,10 +7,7 @@ when the action is scoped; it flushes but never commits (the adapter commits).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,18 +15,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from wastebank import cards, ledger
-from wastebank.access import BANK_ROLES, Action, Actor, Role, reaches, require
+from wastebank.access import Action, Actor, Role, reaches, require
 from wastebank.exceptions import (
-    AuthenticationFailed,
     BankNotFound,
     CardNotFound,
     CardRevoked,
     CategoryNotFound,
     DuplicateCode,
-    DuplicateUsername,
     IdempotencyKeyReused,
     InvalidHierarchy,
     InvalidPeriod,
@@ -37,20 +31,16 @@ from wastebank.exceptions import (
     InvalidValue,
     MemberNotFound,
     PermissionDenied,
-    TokenExpired,
-    TooManyAttempts,
     WasteBankError,
 )
 from wastebank.extensions import SessionLike
 from wastebank.models import (
     WEEKDAYS,
-    ApiToken,
     AuditEntry,
     Bank,
     BankCounterSettings,
     City,
     LedgerEntry,
-    LoginThrottle,
     Member,
     MemberCard,
     User,
@@ -58,9 +48,6 @@ from wastebank.models import (
     utcnow,
 )
 
-# A hash to check against when the username is unknown, so a wrong username costs the
-# same time as a wrong password and does not reveal which usernames exist.
-_DUMMY_HASH = generate_password_hash("not-a-password", method="pbkdf2:sha256:1000")
 #: Longest district (kecamatan) name, as ``Bank.district`` and ``Bin.district`` hold.
 DISTRICT_MAX_LENGTH = 120
 
@@ -359,187 +346,6 @@ def list_banks(session: SessionLike, actor: Actor) -> list[Bank]:
             sa.select(Bank).where(visible_bank_filter(actor)).order_by(Bank.code)
         )
     )
-
-
-# -- users, passwords, tokens ----------------------------------------------------------
-def create_user(
-    session: SessionLike,
-    actor: Actor,
-    *,
-    username: str,
-    password: str,
-    role: str,
-    bank_code: str | None = None,
-    city_code: str | None = None,
-    full_name: str | None = None,
-    password_method: str = "scrypt",  # noqa: S107 - a hash method name
-) -> User:
-    """Create a user. Managers and cashiers need a bank, DLH staff a city.
-
-    A bank user's city is taken from their bank when not given.
-    """
-    require(actor, Action.USERS_WRITE)
-    username = username.strip().lower()
-    try:
-        role_enum = Role(role)
-    except ValueError:
-        raise InvalidValue(f"Unknown role {role!r}.", field="role") from None
-    if len(password) < 8:
-        raise InvalidValue("A password has at least 8 characters.", field="password")
-    if session.scalar(sa.select(User.id).where(User.username == username)) is not None:
-        raise DuplicateUsername(f"The username {username} is taken.", field="username")
-    bank = None
-    if bank_code:
-        bank = session.scalar(
-            sa.select(Bank).where(Bank.code == bank_code.strip().upper())
-        )
-        if bank is None:
-            raise InvalidReference(f"No bank with code {bank_code}.", field="bank")
-    if role_enum in BANK_ROLES and bank is None:
-        raise InvalidValue(f"A {role} belongs to a bank: give --bank.", field="bank")
-    city = get_city(session, city_code) if city_code else (bank.city if bank else None)
-    if role_enum is Role.DLH and city is None:
-        raise InvalidValue("A dlh user belongs to a city: give --city.", field="city")
-    user = User(
-        username=username,
-        full_name=full_name,
-        password_hash=generate_password_hash(password, method=password_method),
-        role=role_enum.value,
-        bank=bank,
-        city=city,
-    )
-    session.add(user)
-    session.flush()
-    audit(
-        session, actor, "user.create", user, bank_id=user.bank_id, after={"role": role}
-    )
-    return user
-
-
-@dataclass(frozen=True)
-class LoginPolicy:
-    """How many failed logins a user gets within a window before waiting it out."""
-
-    max_failures: int = 5
-    window_s: int = 15 * 60
-
-
-def authenticate(
-    session: SessionLike,
-    *,
-    username: str,
-    password: str,
-    policy: LoginPolicy,
-    now: dt.datetime | None = None,
-) -> User:
-    """Check a username and password, counting failures per username.
-
-    After ``policy.max_failures`` failures inside ``policy.window_s`` seconds, every
-    attempt (even a correct one) is refused until the window has passed since the last
-    failure. The failure count is flushed before raising, so the adapter must commit on
-    :class:`AuthenticationFailed` too.
-
-    :raises TooManyAttempts: while the username is locked.
-    :raises AuthenticationFailed: unknown user, inactive user or wrong password.
-    """
-    now = now or utcnow()
-    key = username.strip().lower()[:80]
-    throttle = session.get(LoginThrottle, key)
-    if (
-        throttle is not None
-        and throttle.locked_until is not None
-        and throttle.locked_until > now
-    ):
-        wait_s = int((throttle.locked_until - now).total_seconds()) + 1
-        raise TooManyAttempts(
-            f"Too many failed logins; try again in {wait_s} seconds.",
-            retry_after_s=wait_s,
-        )
-    user = session.scalar(sa.select(User).where(User.username == key))
-    valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
-    if user is not None and user.active and valid:
-        if throttle is not None:
-            session.delete(throttle)
-        user.last_login_at = now
-        session.flush()
-        return user
-    _count_failure(session, key, throttle, policy, now)
-    raise AuthenticationFailed("Wrong username or password.")
-
-
-def _count_failure(
-    session: SessionLike,
-    key: str,
-    throttle: LoginThrottle | None,
-    policy: LoginPolicy,
-    now: dt.datetime,
-) -> None:
-    window = dt.timedelta(seconds=policy.window_s)
-    if throttle is None:
-        try:
-            # A savepoint: two first failures racing for one username must not turn
-            # into an IntegrityError for the loser.
-            with session.begin_nested():
-                throttle = LoginThrottle(
-                    username=key, failures=0, window_started_at=now
-                )
-                session.add(throttle)
-        except IntegrityError:
-            throttle = session.get(LoginThrottle, key, populate_existing=True)
-            assert throttle is not None  # noqa: S101 - the other insert just committed it
-    if now - throttle.window_started_at > window:
-        throttle.failures = 0
-        throttle.window_started_at = now
-        throttle.locked_until = None
-    throttle.failures += 1
-    if throttle.failures >= policy.max_failures:
-        throttle.locked_until = now + window
-    session.flush()
-
-
-def _token_hash(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def issue_token(
-    session: SessionLike, user: User, *, ttl_s: int, now: dt.datetime | None = None
-) -> tuple[str, ApiToken]:
-    """Create a bearer token for ``user`` valid for ``ttl_s`` seconds.
-
-    :returns: the raw token (shown once, never stored) and its database row.
-    """
-    now = now or utcnow()
-    raw = secrets.token_urlsafe(32)
-    token = ApiToken(
-        user=user,
-        token_hash=_token_hash(raw),
-        created_at=now,
-        expires_at=now + dt.timedelta(seconds=ttl_s),
-    )
-    session.add(token)
-    session.flush()
-    return raw, token
-
-
-def user_for_token(
-    session: SessionLike, raw: str, *, now: dt.datetime | None = None
-) -> User:
-    """The active user a bearer token belongs to.
-
-    :raises TokenExpired: the token is past its expiry.
-    :raises AuthenticationFailed: unknown or revoked token, or an inactive user.
-    """
-    now = now or utcnow()
-    token = session.scalar(
-        sa.select(ApiToken)
-        .where(ApiToken.token_hash == _token_hash(raw))
-        .options(selectinload(ApiToken.user))
-    )
-    if token is None or token.revoked_at is not None or not token.user.active:
-        raise AuthenticationFailed("The access token is not valid.")
-    if token.expires_at <= now:
-        raise TokenExpired("The access token has expired; request a new one.")
-    return token.user
 
 
 # -- members ---------------------------------------------------------------------------
