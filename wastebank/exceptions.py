@@ -111,6 +111,12 @@ class PriceOutOfBounds(InvalidValue):
     code = "price_out_of_bounds"
 
 
+class PriceAboveMaximum(InvalidValue):
+    """A price per unit above the category's ceiling (``max_price_rp``): a typing error."""
+
+    code = "price_above_maximum"
+
+
 class IdempotencyKeyReused(Conflict):
     """The Idempotency-Key was used before with a different request body."""
 
@@ -125,6 +131,12 @@ class InsufficientBalance(Conflict):
 
 class BelowMinimumWithdrawal(InvalidValue):
     code = "below_minimum_withdrawal"
+
+
+class NothingLeftAfterFee(InvalidValue):
+    """The withdrawal fee takes the whole amount: nothing would be paid out."""
+
+    code = "nothing_left_after_fee"
 
 
 class InvalidTransition(Conflict):

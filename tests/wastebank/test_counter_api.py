@@ -615,7 +615,7 @@ def test_statement_filters_by_local_dates_with_running_balance(
     )
 
 
-def test_categories_are_managed_by_admin_and_dlh(
+def test_categories_are_managed_by_admins(
     client: FlaskClient, db: Session, counter_world: World
 ) -> None:
     body = {
@@ -625,16 +625,15 @@ def test_categories_are_managed_by_admin_and_dlh(
         "material": "plastic",
         "unit": "kg",
     }
-    assert (
-        client.post(
-            "/api/v1/categories",
-            json=body,
-            headers=_h(db, counter_world, "unit_manager"),
-        ).status_code
-        == 403
-    )
+    for who in ("unit_manager", "dlh"):
+        assert (
+            client.post(
+                "/api/v1/categories", json=body, headers=_h(db, counter_world, who)
+            ).status_code
+            == 403
+        )
     created = client.post(
-        "/api/v1/categories", json=body, headers=_h(db, counter_world, "dlh")
+        "/api/v1/categories", json=body, headers=_h(db, counter_world, "admin")
     )
     assert created.status_code == 201
     assert (

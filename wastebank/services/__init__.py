@@ -1,11 +1,17 @@
 """Services: session first, an actor where the action is scoped; flush, never commit.
 
 :mod:`wastebank.services.core` holds organisations, users, login, members and cards;
-:mod:`wastebank.services.counter` the catalogue, prices, deposits, savings and withdrawals.
+:mod:`wastebank.services.catalogue` the waste catalogue and its price ceilings;
+:mod:`wastebank.services.counter` prices, deposits, savings and withdrawals.
 """
 
 from __future__ import annotations
 
+from wastebank.services.catalogue import (
+    create_category,
+    list_categories,
+    set_max_price,
+)
 from wastebank.services.core import (
     MEMBER_FIELDS,
     LoginPolicy,
@@ -43,11 +49,9 @@ from wastebank.services.counter import (
     StatementLine,
     approve_withdrawal,
     counter_settings,
-    create_category,
     day_transactions,
     get_deposit,
     get_withdrawal,
-    list_categories,
     local_date,
     lock_member,
     member_position,
@@ -115,6 +119,7 @@ __all__ = [
     "resolve_card",
     "reverse_deposit",
     "search_members",
+    "set_max_price",
     "set_price",
     "statement",
     "update_bank",
