@@ -116,6 +116,11 @@ class PriceAboveMaximum(InvalidValue):
 
     code = "price_above_maximum"
 
+    def __init__(self, message: str, *, field: str, max_price_rp: int) -> None:
+        super().__init__(message, field=field)
+        #: the ceiling, for forms that word the error themselves
+        self.max_price_rp = max_price_rp
+
 
 class IdempotencyKeyReused(Conflict):
     """The Idempotency-Key was used before with a different request body."""

@@ -107,6 +107,7 @@ def _above_maximum(category: WasteCategory, field_name: str) -> PriceAboveMaximu
         f"{category.code} is priced at most {ledger.format_rp(category.max_price_rp)} "
         f"per {category.unit} (the catalogue's ceiling; an admin changes it).",
         field=field_name,
+        max_price_rp=category.max_price_rp,
     )
 
 
