@@ -67,3 +67,31 @@ def test_upgrade_from_empty_round_trip_and_no_drift(empty_database_app: Flask) -
         assert _tables() == set()
         upgrade(directory=MIGRATIONS)
         assert _drift() == []
+
+
+def test_existing_categories_get_their_codes_or_their_materials_price_ceiling(
+    empty_database_app: Flask,
+) -> None:
+    with empty_database_app.app_context():
+        upgrade(directory=MIGRATIONS, revision="e4a7c2b9f1d3-1")
+        with db.engine.begin() as conn:
+            for code, material in [
+                ("TEMBAGA", "metal"),
+                ("SENG", "metal"),
+                ("KAIN", "textile"),
+            ]:
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO waste_categories (code, name_id, name_en, "
+                        "material, unit, active, created_at) VALUES (:code, :code, "
+                        ":code, :material, 'kg', true, CURRENT_TIMESTAMP)"
+                    ),
+                    {"code": code, "material": material},
+                )
+        upgrade(directory=MIGRATIONS, revision="e4a7c2b9f1d3")
+        with db.engine.connect() as conn:
+            rows = conn.execute(
+                sa.text("SELECT code, max_price_rp FROM waste_categories")
+            ).all()
+        ceilings = dict(rows)
+    assert ceilings == {"TEMBAGA": 750_000, "SENG": 1_000_000, "KAIN": 25_000}

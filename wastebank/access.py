@@ -33,11 +33,13 @@ class Action(StrEnum):
     MEMBERS_READ = "members:read"
     MEMBERS_WRITE = "members:write"
     CARDS_REISSUE = "cards:reissue"
-    CATEGORIES_WRITE = "categories:write"  # the city-wide catalogue of waste categories
+    # The catalogue of waste categories every city shares, and their price ceilings: a
+    # change reaches every bank of every city, so it is the admins' alone.
+    CATEGORIES_WRITE = "categories:write"
     PRICES_WRITE = "prices:write"
-    BANK_SETTINGS_WRITE = (
-        "bank-settings:write"  # withdrawal minimum, fee, approver rule; district
-    )
+    BANK_SETTINGS_WRITE = "bank-settings:write"  # withdrawal minimum and fee; district
+    # A bank's controls (that approver and payer differ): see :func:`oversees`.
+    BANK_CONTROLS_WRITE = "bank-controls:write"
     DEPOSITS_WRITE = "deposits:write"
     DEPOSITS_REVERSE = "deposits:reverse"
     WITHDRAWALS_REQUEST = "withdrawals:request"
@@ -78,6 +80,7 @@ _MANAGEMENT = {
     Action.CASH_WRITE,
     Action.PRICES_WRITE,
     Action.BANK_SETTINGS_WRITE,
+    Action.BANK_CONTROLS_WRITE,  # for the induk's units only (oversees)
     Action.DEPOSITS_REVERSE,
     Action.WITHDRAWALS_DECIDE,
     Action.NOTIFICATIONS_READ,
@@ -98,7 +101,6 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
         Action.BINS_WRITE,
         Action.ROUTES_READ,
         Action.ROUTES_WRITE,
-        Action.CATEGORIES_WRITE,
         Action.BOOKS_READ,
         Action.REPORTS_READ,
         Action.WASTE_FLOWS_WRITE,
@@ -163,6 +165,28 @@ def reaches(actor: Actor, bank: BankRef) -> bool:
     if actor.role is Role.CASHIER:
         return actor.bank_id is not None and bank.bank_id == actor.bank_id
     return False
+
+
+def oversees(actor: Actor, bank: BankRef) -> bool:
+    """Whether ``actor`` stands above ``bank``, so may change the controls that bind it.
+
+    A control, such as "approver and payer are two people", restrains the bank's own
+    manager, so that manager must not be the one who can lift it: an admin may, and for a
+    unit the manager of its induk. An induk's and a mandiri bank's controls are the
+    admin's.
+
+    :param actor: the acting user (their role must also allow
+        :attr:`Action.BANK_CONTROLS_WRITE`).
+    :param bank: the bank whose control changes.
+    :returns: True for an admin, and for the manager of the bank's induk.
+    """
+    if actor.role is Role.ADMIN:
+        return True
+    return (
+        actor.role is Role.MANAGER
+        and actor.bank_id is not None
+        and bank.parent_id == actor.bank_id
+    )
 
 
 def reaches_city(actor: Actor, city_id: int | None) -> bool:

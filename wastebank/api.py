@@ -22,6 +22,7 @@ from wastebank.schemas import (
     CardSchema,
     CategoryCreateSchema,
     CategorySchema,
+    CategoryUpdateSchema,
     DepositCreateSchema,
     DepositSchema,
     IdempotencyHeaderSchema,
@@ -196,10 +197,22 @@ class Categories(MethodView):
     @bp.arguments(CategoryCreateSchema)
     @bp.response(201, CategorySchema)
     def post(self, args: dict[str, Any]) -> Any:
-        """Add a category (admin or DLH)."""
+        """Add a category (admins: the catalogue is every city's)."""
         category = services.create_category(db.session, api_actor(), **args)
         db.session.commit()
         return category
+
+
+@bp.route("/categories/<string:category_code>", methods=["PATCH"])
+@bp.arguments(CategoryUpdateSchema)
+@bp.response(200, CategorySchema)
+def update_category(args: dict[str, Any], category_code: str) -> Any:
+    """Change a category's price ceiling (admins); prices above it are refused (422)."""
+    category = services.set_max_price(
+        db.session, api_actor(), category_code, max_price_rp=args["max_price_rp"]
+    )
+    db.session.commit()
+    return category
 
 
 @bp.route("/banks/<string:bank_code>/prices")
@@ -217,7 +230,10 @@ def list_prices(args: dict[str, Any], bank_code: str) -> Any:
 @bp.arguments(PriceSetSchema)
 @bp.response(200, PriceRuleSchema)
 def set_price(args: dict[str, Any], bank_code: str, category_code: str) -> Any:
-    """Set a buying price from a date on; history is kept. Floor/ceiling: induk only."""
+    """Set a buying price from a date on; history is kept. Floor/ceiling: induk only.
+
+    Every price is at most the category's ``max_price_rp`` (422 ``price_above_maximum``).
+    """
     actor = api_actor()
     effective_from = args["effective_from"]
     if effective_from is None:
@@ -241,7 +257,11 @@ def set_price(args: dict[str, Any], bank_code: str, category_code: str) -> Any:
 @bp.arguments(BankUpdateSchema)
 @bp.response(200, BankSchema)
 def update_bank(args: dict[str, Any], bank_code: str) -> Any:
-    """Change the bank's district and withdrawal rules (its manager or an admin)."""
+    """Change the bank's district and withdrawal rules (its manager or an admin).
+
+    ``separate_approver_and_payer`` is a control: only an admin or, for a unit, its
+    induk's manager changes it (403 for the bank's own manager).
+    """
     services.update_bank(db.session, api_actor(), bank_code, args)
     db.session.commit()
     return services.get_bank(db.session, api_actor(), bank_code)

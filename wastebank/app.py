@@ -168,6 +168,7 @@ def _register_blueprints(app: Flask) -> None:
         dlh_views,
         driver_views,
         notifications_api,
+        price_views,
         reports_api,
         users_api,
         users_views,
@@ -191,6 +192,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(counter_views.bp)
     app.register_blueprint(backoffice_views.bp)
+    app.register_blueprint(price_views.bp)
     app.register_blueprint(driver_views.bp)
     app.register_blueprint(dlh_views.bp)
     app.register_blueprint(dlh_dashboard.bp)

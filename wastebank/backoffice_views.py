@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
-from wastebank import backoffice_xlsx, member_import, services
+from wastebank import backoffice_xlsx, ledger, member_import, services
 from wastebank.access import Action, Actor, Role
 from wastebank.auth import ui_actor
 from wastebank.backoffice_schemas import (
@@ -33,6 +33,7 @@ from wastebank.exceptions import (
     InsufficientStock,
     InvalidReference,
     InvalidValue,
+    PriceAboveMaximum,
     WasteBankError,
 )
 from wastebank.extensions import db
@@ -163,6 +164,13 @@ def _error_message(
                 category=category,
             )
         return _("Not enough stock for this. Nothing was saved.")
+    if isinstance(error, PriceAboveMaximum) and number is not None:
+        return _(
+            "Line %(number)s: the price is above the catalogue's maximum for this "
+            "waste type, %(max)s per unit. Nothing was saved.",
+            number=number,
+            max=ledger.format_rp(error.max_price_rp),
+        )
     if isinstance(error, IdempotencyKeyReused):
         return _("This form was already used. Check the list, then enter it again.")
     if isinstance(error, DuplicateCode):
@@ -243,6 +251,7 @@ def _render_home(
         can_sell=actor.can(Action.SALES_WRITE),
         can_adjust=actor.can(Action.STOCK_ADJUST),
         can_write_cash=actor.can(Action.CASH_WRITE),
+        can_set_prices=actor.can(Action.PRICES_WRITE),
         adjustment_form=adjustment_form or {"idempotency_key": new_form_key()},
         adjustment_errors=adjustment_errors or [],
         buyer_form=buyer_form or {},

@@ -1,4 +1,4 @@
-"""``flask --app wsgi ...`` commands: cities, banks, users and the demo city."""
+"""``flask --app wsgi ...`` commands: cities, banks, users, categories, the demo city."""
 
 from __future__ import annotations
 
@@ -18,11 +18,14 @@ from wastebank.auth import password_policy
 from wastebank.exceptions import WasteBankError
 from wastebank.extensions import db
 from wastebank.models import Bank
-from wastebank.schemas import BankCreateSchema, BankSchema
+from wastebank.schemas import BankCreateSchema, BankSchema, CategorySchema
 
 cities_cli = AppGroup("cities", help="Cities and their DLH.")
 banks_cli = AppGroup("banks", help="Waste banks (units and induk).")
 users_cli = AppGroup("users", help="User accounts.")
+categories_cli = AppGroup(
+    "categories", help="The waste catalogue every city shares, and price ceilings."
+)
 demo_cli = AppGroup("demo", help="The demo city (Ambon).")
 
 
@@ -217,6 +220,28 @@ def unlock_logins(username: str | None, address: str | None) -> None:
     click.echo(f"{removed} login counter(s) removed.")
 
 
+@categories_cli.command("list")
+def list_categories() -> None:
+    """Print every active category, with its price ceiling, as JSON lines."""
+    for category in services.list_categories(db.session):
+        click.echo(json.dumps(CategorySchema().dump(category)))
+
+
+@categories_cli.command("set-max-price")
+@click.argument("code")
+@click.argument("max_price_rp", type=click.IntRange(min=1, max=10**12))
+def set_max_price(code: str, max_price_rp: int) -> None:
+    """Set the ceiling on the price per unit of category CODE, in whole rupiah."""
+    try:
+        category = services.set_max_price(
+            db.session, SYSTEM, code, max_price_rp=max_price_rp
+        )
+    except WasteBankError as error:
+        _fail(error)
+    db.session.commit()
+    click.echo(json.dumps(CategorySchema().dump(category)))
+
+
 @demo_cli.command("load")
 @click.option(
     "--if-empty", is_flag=True, help="Do nothing when the database has banks already."
@@ -241,4 +266,4 @@ def load_demo(if_empty: bool) -> None:
         click.echo(f"  {username:<14} {password:<12} {role}")
 
 
-groups = [cities_cli, banks_cli, users_cli, demo_cli]
+groups = [cities_cli, banks_cli, users_cli, categories_cli, demo_cli]

@@ -41,6 +41,8 @@ from wastebank.exceptions import (
     MemberInactive,
     MemberNotFound,
     NoPrice,
+    NothingLeftAfterFee,
+    PriceAboveMaximum,
     WasteBankError,
 )
 from wastebank.extensions import db
@@ -50,6 +52,8 @@ from wastebank.models import Bank, Deposit, Member, Withdrawal, utcnow
 bp = Blueprint("counter", __name__)
 
 PAPER_SIZES = ("58", "a5", "a4")
+#: The withdrawal form's fields that show their errors next to them.
+WITHDRAWAL_FIELDS = ("amount", "method", "note")
 
 
 # -- template filters -------------------------------------------------------------------
@@ -168,6 +172,16 @@ def _domain_error_message(error: WasteBankError) -> str:
         return _("The amount is more than the member's available balance.")
     if isinstance(error, BelowMinimumWithdrawal):
         return _("The amount is below this bank's minimum withdrawal.")
+    if isinstance(error, NothingLeftAfterFee):
+        return _(
+            "The fee takes the whole amount, so nothing would be paid out. "
+            "Enter a larger amount."
+        )
+    if isinstance(error, PriceAboveMaximum):
+        return _(
+            "The price of this waste type is above the catalogue's maximum. "
+            "A manager must set a correct price first."
+        )
     return _("The form could not be saved. Please check it and try again.")
 
 
@@ -198,6 +212,7 @@ def _render_counter(
     deposit_errors: list[str] | None = None,
     withdrawal_form: dict[str, Any] | None = None,
     withdrawal_errors: list[str] | None = None,
+    withdrawal_field_errors: dict[str, list[str]] | None = None,
     candidates: list[Member] | None = None,
     scan_error: str | None = None,
     status: int = 200,
@@ -233,6 +248,7 @@ def _render_counter(
         lines=lines,
         withdrawal_form=withdrawal_form,
         withdrawal_errors=withdrawal_errors or [],
+        withdrawal_field_errors=withdrawal_field_errors or {},
         candidates=candidates or [],
         scan_error=scan_error,
         # Keep what was typed only when it found nobody, so it can be corrected; else
@@ -353,11 +369,20 @@ def request_withdrawal() -> Any:
     try:
         args = counter_forms.WithdrawalFormSchema().load(form)
     except ValidationError as exc:
+        messages = exc.messages if isinstance(exc.messages, dict) else {}
         return _render_counter(
             actor,
             _member_from_form(actor, form["member"]),
             withdrawal_form=form,
-            withdrawal_errors=_form_errors(exc.messages),
+            # What is about a field the cashier typed is shown next to it.
+            withdrawal_errors=_form_errors(
+                {k: v for k, v in messages.items() if k not in WITHDRAWAL_FIELDS}
+            ),
+            withdrawal_field_errors={
+                k: [_translate(str(m)) for m in v]
+                for k, v in messages.items()
+                if k in WITHDRAWAL_FIELDS
+            },
             status=422,
         )
     try:
@@ -375,11 +400,14 @@ def request_withdrawal() -> Any:
         )
     except (InvalidValue, MemberInactive, InsufficientBalance) as exc:
         db.session.rollback()
+        on_amount = exc.field == "amount_rp"
+        message = _domain_error_message(exc)
         return _render_counter(
             actor,
             _member_from_form(actor, args["member"]),
             withdrawal_form=form,
-            withdrawal_errors=[_domain_error_message(exc)],
+            withdrawal_errors=[] if on_amount else [message],
+            withdrawal_field_errors={"amount": [message]} if on_amount else {},
             status=422 if isinstance(exc, InvalidValue) else 409,
         )
     except IdempotencyKeyReused as exc:

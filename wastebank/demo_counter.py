@@ -45,6 +45,37 @@ CATEGORIES: list[tuple[str, str, str, str, str]] = [
     ),
 ]
 
+#: Each category's price ceiling in Rp per unit (``max_price_rp``): five to ten times
+#: the dearest price found for it, so no real price is refused. Prices found (Rp/kg):
+#: Maluku Tengah DLH bank list (ambon.tribunnews.com, 2021-07-31: the induk prices
+#: below); Bank Sampah USK, Banda Aceh (aceh.tribunnews.com, 2024-06-22: clean PET
+#: 4,000, caps 4,000, cans 3,200, oil 4,000/litre); munasya.com and medcom.id bank
+#: sampah guides (PP cups up to 6,000, HDPE 4,000-6,000); Pekanbaru (medcom.id, 2021:
+#: cardboard 2,000, HVS 2,500, metal 4,000); scrap iron at lapak in Bogor 4,000-5,000
+#: (Liputan6, 2025-05-19) and Bangka Selatan 5,300, aluminium 15,000
+#: (kabarbabel.com, 2022-10-26); pengepul in Kota Metro: copper 85,000, brass 55,000,
+#: aluminium 18,000 (jejamo.com, 2023-07-14); scrap copper 105,000-115,000 in 2025
+#: (medialogam.com, "Harga Perkilo Tembaga 2025"); used cooking oil 3,500-5,000 per
+#: litre (tempo.co, 2024-08-05), 12,000/kg to a large collector in Medan (riau24.com).
+MAX_PRICES_RP: dict[str, int] = {
+    "PET": 25_000,
+    "PET-WARNA": 20_000,
+    "PP-GELAS": 40_000,
+    "HDPE": 40_000,
+    "TUTUP-BOTOL": 30_000,
+    "GALON": 40_000,  # per piece
+    "KARDUS": 15_000,
+    "HVS": 20_000,
+    "KORAN": 10_000,
+    "BESI": 40_000,
+    "KALENG": 30_000,
+    "ALUMINIUM": 150_000,
+    "TEMBAGA": 750_000,
+    "KUNINGAN": 400_000,
+    "BOTOL-KACA": 5_000,
+    "MINYAK-JELANTAH": 60_000,  # per litre
+}
+
 #: BSI01's buying prices in Rp per unit (Maluku Tengah 2021; glass from Jakarta Barat
 #: 2021 and used cooking oil from Banda Aceh 2024, the only sources for those two).
 INDUK_PRICES_RP: dict[str, int] = {
@@ -155,6 +186,7 @@ def load_counter(
             name_en=name_en,
             material=material,
             unit=unit,
+            max_price_rp=MAX_PRICES_RP[code],
         )
         units[code] = unit
     for code, price_rp in INDUK_PRICES_RP.items():

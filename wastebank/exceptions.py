@@ -139,6 +139,17 @@ class PriceOutOfBounds(InvalidValue):
     code = "price_out_of_bounds"
 
 
+class PriceAboveMaximum(InvalidValue):
+    """A price per unit above the category's ceiling (``max_price_rp``): a typing error."""
+
+    code = "price_above_maximum"
+
+    def __init__(self, message: str, *, field: str, max_price_rp: int) -> None:
+        super().__init__(message, field=field)
+        #: the ceiling, for forms that word the error themselves
+        self.max_price_rp = max_price_rp
+
+
 class IdempotencyKeyReused(Conflict):
     """The Idempotency-Key was used before with a different request body."""
 
@@ -153,6 +164,12 @@ class InsufficientBalance(Conflict):
 
 class BelowMinimumWithdrawal(InvalidValue):
     code = "below_minimum_withdrawal"
+
+
+class NothingLeftAfterFee(InvalidValue):
+    """The withdrawal fee takes the whole amount: nothing would be paid out."""
+
+    code = "nothing_left_after_fee"
 
 
 class InvalidTransition(Conflict):

@@ -214,6 +214,7 @@ class CardSchema(Schema):
 
 # -- counter: catalogue and prices ----------------------------------------------------------
 _RP = validate.Range(min=0, max=10**12)
+_MAX_PRICE_RP = validate.Range(min=1, max=10**12)
 
 
 class CategorySchema(Schema):
@@ -222,6 +223,12 @@ class CategorySchema(Schema):
     name_en = fields.String(required=True)
     material = fields.String(required=True, metadata={"enum": list(MATERIALS)})
     unit = fields.String(required=True, metadata={"enum": list(UNITS)})
+    max_price_rp = fields.Integer(
+        required=True,
+        metadata={
+            "description": "the highest price per unit any bank may set or sell at"
+        },
+    )
     active = fields.Boolean()
 
 
@@ -231,6 +238,25 @@ class CategoryCreateSchema(StrippedSchema):
     name_en = fields.String(required=True, validate=validate.Length(min=1, max=120))
     material = fields.String(required=True, validate=validate.OneOf(MATERIALS))
     unit = fields.String(required=True, validate=validate.OneOf(UNITS))
+    max_price_rp = fields.Integer(
+        load_default=None,
+        strict=True,
+        validate=_MAX_PRICE_RP,
+        metadata={"description": "price ceiling per unit; default: the material's"},
+    )
+
+
+class CategoryUpdateSchema(Schema):
+    """``PATCH /categories/{code}`` (admins): the category's price ceiling."""
+
+    max_price_rp = fields.Integer(
+        required=True,
+        strict=True,
+        validate=_MAX_PRICE_RP,
+        metadata={
+            "description": "the highest price per unit any bank may set or sell at"
+        },
+    )
 
 
 class PriceSetSchema(Schema):
@@ -285,15 +311,17 @@ class BankUpdateSchema(Schema):
     )
     min_withdrawal_rp = fields.Integer(strict=True, validate=_RP)
     fee_kind = fields.String(validate=validate.OneOf(["none", "percent", "fixed"]))
-    fee_value = fields.Integer(strict=True, validate=_RP)
-    separate_approver_and_payer = fields.Boolean()
-
-    @validates_schema
-    def _percent_at_most_100(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if data.get("fee_kind") == "percent" and data.get("fee_value", 0) > 10_000:
-            raise ValidationError(
-                "A percentage fee is at most 10000 basis points.", "fee_value"
-            )
+    fee_value = fields.Integer(
+        strict=True,
+        validate=_RP,
+        metadata={"description": "a percentage in basis points, below 10000 (100 %)"},
+    )
+    separate_approver_and_payer = fields.Boolean(
+        metadata={
+            "description": "a control: changed only by an admin or, for a unit, "
+            "its induk's manager"
+        }
+    )
 
 
 # -- counter: deposits, savings, withdrawals ------------------------------------------------

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from wastebank.access import ROLE_ACTIONS, Action, Actor, BankRef, Role, reaches
+from wastebank.access import (
+    ROLE_ACTIONS,
+    Action,
+    Actor,
+    BankRef,
+    Role,
+    oversees,
+    reaches,
+)
 
 CITY, OTHER_CITY = 1, 2
 INDUK = BankRef(bank_id=10, city_id=CITY, parent_id=None)
@@ -54,3 +62,32 @@ def test_only_drivers_read_their_own_routes_and_report_on_their_stops(
 def test_drivers_do_nothing_else() -> None:
     assert Action.ROUTES_READ not in ROLE_ACTIONS[Role.DRIVER]
     assert Action.ROUTES_WRITE not in ROLE_ACTIONS[Role.DRIVER]
+
+
+@pytest.mark.parametrize(
+    ("actor", "expected"),
+    [
+        (Actor(Role.ADMIN), (True, True, True, True)),
+        (Actor(Role.MANAGER, bank_id=10), (False, True, True, False)),
+        (Actor(Role.MANAGER, bank_id=11), (False, False, False, False)),
+        (Actor(Role.CASHIER, bank_id=10), (False, False, False, False)),
+        (Actor(Role.DLH, city_id=CITY), (False, False, False, False)),
+    ],
+)
+def test_only_an_admin_or_the_induks_manager_oversees_a_bank(
+    actor: Actor, expected: tuple[bool, ...]
+) -> None:
+    """A bank's own manager never lifts the controls that restrain them."""
+    assert (
+        tuple(oversees(actor, bank) for bank in (INDUK, UNIT, SIBLING, ELSEWHERE))
+        == expected
+    )
+
+
+def test_only_admins_change_the_catalogue_every_city_shares() -> None:
+    holders = {
+        role
+        for role, actions in ROLE_ACTIONS.items()
+        if Action.CATEGORIES_WRITE in actions
+    }
+    assert holders == {Role.ADMIN}

@@ -104,6 +104,31 @@ def test_an_oversold_form_is_shown_again_with_the_reason(
     assert db.scalar(sa.select(sa.func.count()).select_from(Sale)) == 0
 
 
+def test_a_sale_price_above_the_catalogues_maximum_is_shown_again_with_the_ceiling(
+    client: FlaskClient, db: Session, stocked: World
+) -> None:
+    factories.login(client, "mu")
+    form_page = client.get("/banks/BSU1/sales/new").get_data(as_text=True)
+    buyer = re.search(r'<option value="(\d+)"[^>]*>Pengepul', form_page)
+    assert buyer
+    response = client.post(
+        "/banks/BSU1/sales",
+        data={
+            **_form(form_page),
+            "buyer": buyer.group(1),
+            "category": ["KARDUS", "PET"],
+            "quantity": ["1", "1"],
+            "price": ["1500", "1.000.000.000.000"],
+        },
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Baris 2: harga di atas batas tertinggi katalog" in page
+    assert "Rp50.000" in page  # plastic's ceiling
+    db.expire_all()
+    assert db.scalar(sa.select(sa.func.count()).select_from(Sale)) == 0
+
+
 def test_cashier_reads_the_books_but_cannot_sell(
     client: FlaskClient, db: Session, stocked: World
 ) -> None:

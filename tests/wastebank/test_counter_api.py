@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
@@ -192,32 +190,6 @@ def test_replayed_key_returns_the_same_deposit_and_credits_once(
     assert other_body.status_code == 409
     assert other_body.get_json()["type"] == "idempotency_key_reused"
     assert _counts(db)[:2] == (1, 1)
-
-
-def test_twenty_concurrent_replays_credit_once(
-    app: Flask, db: Session, counter_world: World
-) -> None:
-    member = counter_world.members["BSU1"].id
-    headers = _h(db, counter_world, key="double-click")
-    results: list[int] = []
-
-    def post() -> None:
-        response = app.test_client().post(
-            "/api/v1/deposits",
-            json={"member": member, "lines": [{"category": "PET", "quantity": 1}]},
-            headers=headers,
-        )
-        results.append(response.status_code)
-
-    threads = [threading.Thread(target=post) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert results == [201] * 20
-    deposits, entries, _ = _counts(db)
-    assert (deposits, entries) == (1, 1)
-    assert db.scalar(sa.select(sa.func.sum(LedgerEntry.amount_rp))) == 3500
 
 
 def test_idempotency_key_is_required(
@@ -543,44 +515,6 @@ def test_rejection_releases_the_hold(
     assert _balance(client, manager, member) == (35000, 35000)
 
 
-def test_concurrent_withdrawals_never_overdraw(
-    app: Flask, db: Session, counter_world: World
-) -> None:
-    member = counter_world.members["BSU1"].id
-    client = app.test_client()
-    _deposit(
-        client,
-        _h(db, counter_world),
-        member,
-        [{"category": "PET", "quantity": "2.857"}],
-    )  # Rp10,000
-    statuses: list[int] = []
-    headers = [_h(db, counter_world) for _ in range(10)]
-
-    def withdraw(h: dict[str, str]) -> None:
-        response = app.test_client().post(
-            "/api/v1/withdrawals",
-            json={"member": member, "amount_rp": 3000, "method": "cash"},
-            headers=h,
-        )
-        statuses.append(response.status_code)
-
-    threads = [threading.Thread(target=withdraw, args=(h,)) for h in headers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert sorted(statuses) == [201] * 3 + [409] * 7
-    db.expire_all()
-    held = db.scalar(
-        sa.select(sa.func.sum(Withdrawal.amount_rp)).where(
-            Withdrawal.member_id == member
-        )
-    )
-    assert held == 9000
-    assert _balance(client, headers[0], member) == (10000, 1000)
-
-
 def test_statement_filters_by_local_dates_with_running_balance(
     client: FlaskClient, db: Session, counter_world: World
 ) -> None:
@@ -615,7 +549,7 @@ def test_statement_filters_by_local_dates_with_running_balance(
     )
 
 
-def test_categories_are_managed_by_admin_and_dlh(
+def test_categories_are_managed_by_admins(
     client: FlaskClient, db: Session, counter_world: World
 ) -> None:
     body = {
@@ -625,16 +559,15 @@ def test_categories_are_managed_by_admin_and_dlh(
         "material": "plastic",
         "unit": "kg",
     }
-    assert (
-        client.post(
-            "/api/v1/categories",
-            json=body,
-            headers=_h(db, counter_world, "unit_manager"),
-        ).status_code
-        == 403
-    )
+    for who in ("unit_manager", "dlh"):
+        assert (
+            client.post(
+                "/api/v1/categories", json=body, headers=_h(db, counter_world, who)
+            ).status_code
+            == 403
+        )
     created = client.post(
-        "/api/v1/categories", json=body, headers=_h(db, counter_world, "dlh")
+        "/api/v1/categories", json=body, headers=_h(db, counter_world, "admin")
     )
     assert created.status_code == 201
     assert (

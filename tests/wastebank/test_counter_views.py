@@ -15,7 +15,7 @@ from tests import factories
 from tests.wastebank.conftest import World
 from wastebank import counter_forms, demo, services
 from wastebank.access import SYSTEM
-from wastebank.models import Deposit, LedgerEntry, Withdrawal
+from wastebank.models import Deposit, LedgerEntry, WasteCategory, Withdrawal
 
 CSRF = factories.CSRF
 KEY = re.compile(r'name="idempotency_key" value="([^"]+)"')
@@ -382,6 +382,43 @@ def test_a_withdrawal_amount_must_be_rupiah(
     assert response.status_code == 422
     assert "Masukkan jumlah dalam rupiah" in response.get_data(as_text=True)
     assert _count(db, Withdrawal) == 0
+
+
+def test_a_withdrawal_whose_fee_leaves_nothing_is_refused_next_to_the_amount(
+    counter: FlaskClient, db: Session, world: World
+) -> None:
+    _deposit(counter, _form(counter, world), [("TEMBAGA", "1")])  # Rp50.000
+    services.update_counter_settings(
+        db, SYSTEM, "BSU1", {"fee_kind": "fixed", "fee_value": 5000}
+    )
+    db.commit()
+    response = counter.post(
+        "/counter/withdrawals",
+        data={**_withdrawal_form(counter, world), "amount": "5.000"},
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    amount = re.search(r'<input name="amount"[^>]*>\s*<span[^>]*>([^<]*)</span>', page)
+    assert amount, "no error next to the amount"
+    assert 'aria-describedby="withdrawal-amount-error"' in amount.group(0)
+    assert amount.group(1).startswith("Biaya mengambil seluruh jumlah")
+    assert _count(db, Withdrawal) == 0
+
+
+def test_a_deposit_at_a_price_above_the_catalogues_maximum_is_refused(
+    counter: FlaskClient, db: Session, world: World
+) -> None:
+    db.execute(
+        sa.update(WasteCategory)
+        .where(WasteCategory.code == "PET")
+        .values(max_price_rp=1000)
+    )
+    db.commit()
+    response = _deposit(counter, _form(counter, world), [("KARDUS", "1"), ("PET", "1")])
+    assert response.status_code == 422  # type: ignore[attr-defined]
+    page = response.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert "Baris 2: Harga jenis sampah ini di atas batas tertinggi katalog" in page
+    assert _count(db, Deposit) == 0
 
 
 # -- public verification ---------------------------------------------------------------------

@@ -32,6 +32,7 @@ from wastebank.models.core import (
     utcnow,
 )
 from wastebank.models.counter import (
+    DEFAULT_MAX_PRICE_RP,
     DEPOSIT_MODES,
     HOLDING_STATUSES,
     MATERIALS,
@@ -64,6 +65,7 @@ __all__ = [
     "BANK_KINDS",
     "BUYER_KINDS",
     "CASH_CATEGORIES",
+    "DEFAULT_MAX_PRICE_RP",
     "DEPOSIT_MODES",
     "EXPENSE_CATEGORIES",
     "HOLDING_STATUSES",

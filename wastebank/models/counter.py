@@ -29,6 +29,30 @@ MATERIALS = (
     "other",
 )
 UNITS = ("kg", "pcs", "litre")
+
+#: The ceiling on a price per unit (``max_price_rp``) of a category added without one,
+#: by material: about ten times the dearest price a bank or pengepul pays for that
+#: material in the sources below, so that no real price is refused and a typing error
+#: (a price in the billions) is. Copper is the dearest common metal and e-waste boards
+#: come near it. Sources (Rp per kg paid to members or by pengepul): Maluku Tengah DLH
+#: bank list (ambon.tribunnews.com, 2021-07-31); Bank Sampah USK, Banda Aceh
+#: (aceh.tribunnews.com, 2024-06-22); pengepul in Kota Metro (jejamo.com, 2023-07-14:
+#: copper 85,000, brass 55,000, aluminium 18,000); scrap copper 2025 at 105,000-115,000
+#: (medialogam.com, "Harga Perkilo Tembaga 2025"); used cooking oil 3,500-5,000 per litre
+#: (tempo.co, 2024-08-05). Per-category values of the demo catalogue are in
+#: :mod:`wastebank.demo_counter`.
+DEFAULT_MAX_PRICE_RP: dict[str, int] = {
+    "plastic": 50_000,
+    "paper": 25_000,
+    "metal": 1_000_000,
+    "glass": 10_000,
+    "rubber_leather": 25_000,
+    "textile": 25_000,
+    "organic": 10_000,
+    "used_cooking_oil": 60_000,
+    "e_waste": 1_000_000,
+    "other": 100_000,
+}
 DEPOSIT_MODES = ("save", "cash")
 WITHDRAWAL_METHODS = ("cash", "transfer", "ewallet")
 WITHDRAWAL_STATUSES = ("requested", "approved", "paid", "rejected")
@@ -43,6 +67,7 @@ class WasteCategory(db.Model):  # type: ignore[name-defined]
     __table_args__ = (
         sa.CheckConstraint(f"material IN {MATERIALS!r}", name="material"),
         sa.CheckConstraint(f"unit IN {UNITS!r}", name="unit"),
+        sa.CheckConstraint("max_price_rp > 0", name="max_price_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -51,6 +76,8 @@ class WasteCategory(db.Model):  # type: ignore[name-defined]
     name_en: Mapped[str] = mapped_column(sa.String(120), nullable=False)
     material: Mapped[str] = mapped_column(sa.String(20), nullable=False)
     unit: Mapped[str] = mapped_column(sa.String(8), nullable=False)
+    #: the highest price per unit any bank may pay or ask for it (set by an admin)
+    max_price_rp: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(
         UTCDateTime, nullable=False, default=utcnow

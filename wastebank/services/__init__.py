@@ -3,11 +3,17 @@
 :mod:`wastebank.services.core` holds organisations, members and cards;
 :mod:`wastebank.services.users` user accounts and passwords;
 :mod:`wastebank.services.logins` the login throttle, browser sessions and API tokens;
-:mod:`wastebank.services.counter` the catalogue, prices, deposits, savings and withdrawals.
+:mod:`wastebank.services.catalogue` the waste catalogue and its price ceilings;
+:mod:`wastebank.services.counter` prices, deposits, savings and withdrawals.
 """
 
 from __future__ import annotations
 
+from wastebank.services.catalogue import (
+    create_category,
+    list_categories,
+    set_max_price,
+)
 from wastebank.services.core import (
     MEMBER_FIELDS,
     actor_for,
@@ -40,11 +46,9 @@ from wastebank.services.counter import (
     StatementLine,
     approve_withdrawal,
     counter_settings,
-    create_category,
     day_transactions,
     get_deposit,
     get_withdrawal,
-    list_categories,
     local_date,
     lock_member,
     member_position,
@@ -151,6 +155,7 @@ __all__ = [
     "reverse_deposit",
     "revoke_token",
     "search_members",
+    "set_max_price",
     "set_price",
     "set_user_active",
     "start_session",

@@ -62,6 +62,7 @@ from wastebank.models import (
     Withdrawal,
     utcnow,
 )
+from wastebank.services.catalogue import check_amount, check_price
 from wastebank.services.core import (
     add_idempotent,
     audit,
@@ -473,6 +474,8 @@ def record_sale(
 
     :returns: the sale and whether it is a replay of the same key and request.
     :raises InsufficientStock: a line needs more than is on hand; nothing is written.
+    :raises PriceAboveMaximum: a line's price per unit (or its lump amount's) is above
+        the category's ceiling.
     :raises IdempotencyKeyReused: the key was used for a different sale.
     """
     require(actor, Action.SALES_WRITE)
@@ -499,14 +502,23 @@ def record_sale(
                 "Give either a price per unit or an amount.",
                 field=f"lines.{index}.price_rp",
             )
-        categories.append(
-            find_category(
-                session,
-                line.category,
-                field_name=f"lines.{index}.category",
-                error=InvalidReference,
-            )
+        category = find_category(
+            session,
+            line.category,
+            field_name=f"lines.{index}.category",
+            error=InvalidReference,
         )
+        # A price per unit, or a lump amount's, above the catalogue's ceiling.
+        if line.price_rp is not None:
+            check_price(category, line.price_rp, field_name=f"lines.{index}.price_rp")
+        else:
+            check_amount(
+                category,
+                line.quantity,
+                int(line.amount_rp or 0),
+                field_name=f"lines.{index}.amount_rp",
+            )
+        categories.append(category)
     levels = lock_stock(session, bank.id, (c.id for c in categories))
     induk_levels = (
         lock_stock(session, induk.id, (c.id for c in categories)) if induk else {}

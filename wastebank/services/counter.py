@@ -1,4 +1,4 @@
-"""Services of the counter: catalogue, prices, deposits, savings, withdrawals.
+"""Services of the counter: prices, deposits, savings, withdrawals.
 
 Money-moving commands first lock the member (:func:`lock_member`), then read the balance,
 then write, so two commands for one member never interleave on SQLite or PostgreSQL.
@@ -19,18 +19,19 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from wastebank import cards, ledger
-from wastebank.access import Action, Actor, reaches
+from wastebank.access import Action, Actor, oversees, reaches
 from wastebank.exceptions import (
     AlreadyReversed,
     BelowMinimumWithdrawal,
     DepositNotFound,
-    DuplicateCode,
     InsufficientBalance,
     InvalidReference,
     InvalidTransition,
     InvalidValue,
     MemberInactive,
     NoPrice,
+    NothingLeftAfterFee,
+    PermissionDenied,
     PriceOutOfBounds,
     SameApproverAndPayer,
     WithdrawalNotFound,
@@ -50,6 +51,7 @@ from wastebank.models import (
     utcnow,
 )
 from wastebank.services import backoffice, notifications
+from wastebank.services.catalogue import check_price, list_categories
 from wastebank.services.core import (
     add_idempotent,
     audit,
@@ -64,44 +66,6 @@ from wastebank.services.core import (
     require,
     resolve_card,
 )
-
-
-# -- catalogue -------------------------------------------------------------------------
-def create_category(
-    session: SessionLike,
-    actor: Actor,
-    *,
-    code: str,
-    name_id: str,
-    name_en: str,
-    material: str,
-    unit: str,
-) -> WasteCategory:
-    """Add a waste category to the city-wide catalogue (admin or DLH)."""
-    require(actor, Action.CATEGORIES_WRITE)
-    code = code.strip().upper()
-    if session.scalar(sa.select(WasteCategory.id).where(WasteCategory.code == code)):
-        raise DuplicateCode(
-            f"A category with code {code} already exists.", field="code"
-        )
-    category = WasteCategory(
-        code=code, name_id=name_id, name_en=name_en, material=material, unit=unit
-    )
-    session.add(category)
-    session.flush()
-    audit(session, actor, "category.create", category, after={"code": code})
-    return category
-
-
-def list_categories(session: SessionLike) -> list[WasteCategory]:
-    """Every active category, by code."""
-    return list(
-        session.scalars(
-            sa.select(WasteCategory)
-            .where(WasteCategory.active.is_(True))
-            .order_by(WasteCategory.code)
-        )
-    )
 
 
 def local_date(bank: Bank, at: dt.datetime) -> dt.date:
@@ -188,11 +152,20 @@ def set_price(
     Only an induk sets floor and ceiling bounds (for its units). A unit's own price must
     lie within the bounds of its induk's rule in force on ``effective_from``.
 
+    :raises PriceAboveMaximum: the price, floor or ceiling is above the category's
+        ceiling (``max_price_rp``).
     :raises PriceOutOfBounds: a unit's price outside its induk's bounds.
     """
     require(actor, Action.PRICES_WRITE)
     bank = find_bank(session, actor, bank_code)
     category = find_category(session, category_code)
+    for field_name, value in (
+        ("price_rp", price_rp),
+        ("floor_rp", floor_rp),
+        ("ceiling_rp", ceiling_rp),
+    ):
+        if value is not None:
+            check_price(category, value, field_name=field_name)
     if (floor_rp is not None or ceiling_rp is not None) and bank.kind != "induk":
         raise InvalidValue(
             "Only an induk sets price bounds for its units.", field="floor_rp"
@@ -369,6 +342,7 @@ def record_deposit(
     :returns: the deposit and whether it is a replay of an earlier identical request.
     :raises IdempotencyKeyReused: the key was used for a different request.
     :raises NoPrice: a category has no price in force (nothing is written).
+    :raises PriceAboveMaximum: the price in force is above the category's ceiling.
     :raises MemberInactive: the member was deactivated.
     """
     require(actor, Action.DEPOSITS_WRITE)
@@ -410,6 +384,9 @@ def record_deposit(
                 f"{category.code} has no buying price at {bank.code}.",
                 field=f"lines.{index}.category",
             )
+        # A price set before the ceilings existed, or above a lowered one, credits
+        # nothing until a manager sets a price within the ceiling.
+        check_price(category, quote.price_rp, field_name=f"lines.{index}.category")
         deposit_lines.append(
             DepositLine(
                 category_id=category.id,
@@ -546,6 +523,7 @@ def request_withdrawal(
 
     :returns: the withdrawal and whether it is a replay.
     :raises BelowMinimumWithdrawal: under the bank's minimum.
+    :raises NothingLeftAfterFee: the bank's fee takes the whole amount.
     :raises InsufficientBalance: more than the available balance.
     """
     require(actor, Action.WITHDRAWALS_REQUEST)
@@ -568,6 +546,7 @@ def request_withdrawal(
             f"{ledger.format_rp(settings.min_withdrawal_rp)}.",
             field="amount_rp",
         )
+    fee_rp = _fee_leaving_a_payout(amount_rp, settings)
     position = member_position(session, member.id)
     if amount_rp > position.available_rp:
         raise InsufficientBalance(
@@ -581,7 +560,7 @@ def request_withdrawal(
         receipt_no=next_receipt_no(session, member.bank, "W"),
         verify_code=cards.new_token(),
         amount_rp=amount_rp,
-        fee_rp=ledger.fee_rp(amount_rp, _fee_rule(settings)),
+        fee_rp=fee_rp,
         method=method,
         note=note,
         idempotency_key=idempotency_key,
@@ -604,6 +583,21 @@ def _fee_rule(settings: BankCounterSettings) -> ledger.FeeRule:
     return ledger.FeeRule(
         kind=ledger.FeeKind(settings.fee_kind), value=settings.fee_value
     )
+
+
+def _fee_leaving_a_payout(amount_rp: int, settings: BankCounterSettings) -> int:
+    """The bank's fee on ``amount_rp``, refused when it leaves nothing to pay out.
+
+    :raises NothingLeftAfterFee: the fee is the whole amount (``net_rp`` would be 0).
+    """
+    fee_rp = ledger.fee_rp(amount_rp, _fee_rule(settings))
+    if fee_rp >= amount_rp:
+        raise NothingLeftAfterFee(
+            f"The fee of {ledger.format_rp(fee_rp)} takes the whole withdrawal of "
+            f"{ledger.format_rp(amount_rp)}: nothing would be paid out.",
+            field="amount_rp",
+        )
+    return fee_rp
 
 
 def get_withdrawal(
@@ -629,13 +623,17 @@ def _locked_withdrawal(
 def approve_withdrawal(
     session: SessionLike, actor: Actor, withdrawal_id: int
 ) -> Withdrawal:
-    """Approve a requested withdrawal (manager); the fee is fixed at this moment."""
+    """Approve a requested withdrawal (manager); the fee is fixed at this moment.
+
+    :raises NothingLeftAfterFee: the fee, as the bank's rule is now, takes it all.
+    """
     require(actor, Action.WITHDRAWALS_DECIDE)
     withdrawal = _locked_withdrawal(session, actor, withdrawal_id)
     if withdrawal.status != "requested":
         raise InvalidTransition(f"A {withdrawal.status} withdrawal cannot be approved.")
     settings = counter_settings(session, withdrawal.bank)
-    withdrawal.fee_rp = ledger.fee_rp(withdrawal.amount_rp, _fee_rule(settings))
+    # The fee may have changed since the request: it must still leave a payout.
+    withdrawal.fee_rp = _fee_leaving_a_payout(withdrawal.amount_rp, settings)
     withdrawal.status = "approved"
     withdrawal.approved_by_id = actor.user_id
     withdrawal.decided_at = utcnow()
@@ -726,6 +724,14 @@ WITHDRAWAL_RULE_FIELDS = (
     "separate_approver_and_payer",
 )
 
+#: The rules that are controls. "Approver and payer are two people" exists to restrain
+#: the bank's own manager, so that manager cannot lift it: only someone above the bank
+#: can (:func:`wastebank.access.oversees`). The minimum and the fee are the bank's terms
+#: to its members: they restrain nobody who moves money, a fee goes into the bank's own
+#: books, and one that takes the whole amount is refused at every withdrawal
+#: (:class:`NothingLeftAfterFee`). They stay with the bank's manager, audited.
+CONTROL_FIELDS = ("separate_approver_and_payer",)
+
 
 def update_bank(
     session: SessionLike, actor: Actor, bank_code: str, changes: Mapping[str, Any]
@@ -734,10 +740,13 @@ def update_bank(
 
     Keys absent from ``changes`` stay as they are; a ``district`` of ``None`` or blank
     clears it. A changed district is audited (``bank.district``), the rules as in
-    :func:`update_counter_settings`.
+    :func:`update_counter_settings`, which also says who may change a control.
     """
     require(actor, Action.BANK_SETTINGS_WRITE)
     bank = find_bank(session, actor, bank_code)
+    # The rules first: a refused control leaves the district unchanged too.
+    if any(field in changes for field in WITHDRAWAL_RULE_FIELDS):
+        update_counter_settings(session, actor, bank.code, changes)
     if "district" in changes:
         district = clean_district(changes["district"])
         if district != bank.district:
@@ -753,23 +762,64 @@ def update_bank(
                 before=before,
                 after={"district": district},
             )
-    if any(field in changes for field in WITHDRAWAL_RULE_FIELDS):
-        update_counter_settings(session, actor, bank.code, changes)
     return bank
+
+
+def _check_controls(
+    actor: Actor,
+    bank: Bank,
+    settings: BankCounterSettings,
+    changes: Mapping[str, Any],
+) -> None:
+    """Refuse a changed control unless ``actor`` stands above ``bank``.
+
+    Sending a control unchanged is fine (a client may PATCH the whole rule set).
+
+    :raises PermissionDenied: naming the control and who may change it.
+    """
+    for field in CONTROL_FIELDS:
+        if field not in changes or changes[field] == getattr(settings, field):
+            continue
+        if actor.can(Action.BANK_CONTROLS_WRITE) and oversees(actor, bank.ref):
+            continue
+        who = (
+            f"an admin or the manager of {bank.parent.code}"
+            if bank.parent is not None
+            else "an admin"
+        )
+        raise PermissionDenied(
+            f"Only {who} changes {field} at {bank.code}: it is a control on the "
+            "bank's own staff.",
+            field=field,
+        )
 
 
 def update_counter_settings(
     session: SessionLike, actor: Actor, bank_code: str, changes: Mapping[str, Any]
 ) -> BankCounterSettings:
-    """Change a bank's withdrawal minimum, fee and approver rule (its manager or an admin)."""
+    """Change a bank's withdrawal minimum, fee and approver rule.
+
+    The bank's manager (or an induk's manager for its units, or an admin) sets the
+    minimum and the fee; a control (:data:`CONTROL_FIELDS`) only an admin or, for a unit,
+    its induk's manager. Every call is audited (``bank.settings``) with the rules before
+    and after and who changed them.
+
+    :raises PermissionDenied: a control changed by the bank's own manager.
+    """
     require(actor, Action.BANK_SETTINGS_WRITE)
     bank = find_bank(session, actor, bank_code)
     settings = counter_settings(session, bank)
+    _check_controls(actor, bank, settings, changes)
     fields = WITHDRAWAL_RULE_FIELDS
     before = {field: getattr(settings, field) for field in fields}
     for field in fields:
         if field in changes:
             setattr(settings, field, changes[field])
+    # 100 % would take every withdrawal whole, whichever of the two fields changed.
+    if settings.fee_kind == "percent" and settings.fee_value >= 10_000:
+        raise InvalidValue(
+            "A percentage fee is below 10000 basis points (100 %).", field="fee_value"
+        )
     session.flush()
     audit(
         session,
