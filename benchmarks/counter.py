@@ -242,12 +242,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(url: str, options: Options, log: Path) -> Iterator[int]:
-    """Serve ``wsgi:app`` on a free port until the block ends; yields the port."""
+def gunicorn(url: str, workers: int, threads: int, log: Path) -> Iterator[int]:
+    """Serve ``wsgi:app`` with ``workers`` x ``threads`` on a free port until the block
+    ends (as ``./script/server`` does); yields the port."""
     port = free_port()
     command = [
         *(sys.executable, "-m", "gunicorn"),
-        *("-w", str(options.workers), "--threads", str(options.threads)),
+        *("-w", str(workers), "--threads", str(threads)),
         "--no-control-socket",
         *("-b", f"127.0.0.1:{port}", "--error-logfile", "-"),
         "wsgi:app",
@@ -286,9 +287,10 @@ def request(
     path: str,
     body: object = None,
     headers: dict[str, str] | None = None,
+    timeout_s: float = 30,
 ) -> tuple[int, dict[str, str], object]:
     """One request on a new connection (set-up only; the load keeps its connections)."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout_s)
     try:
         payload = None if body is None else json.dumps(body)
         all_headers = {"Content-Type": "application/json", **(headers or {})}
@@ -634,7 +636,7 @@ def run_backend(name: str, url: str, options: Options, workdir: Path) -> bool:
     print(f"\n== {name}: {sa.make_url(url).render_as_string(hide_password=True)}")
     migrate(url, workdir / f"migrate-{name}.log")
     seeded = seed(url, options.members, rng)
-    with gunicorn(url, options, log) as port:
+    with gunicorn(url, options.workers, options.threads, log) as port:
         token = issue_token(port, seeded.cashier)
         load = drive(port, token, seeded, options)
     report(name, options, load)

@@ -15,6 +15,8 @@ __all__ = [
     "InvalidRoutingReference",
     "InvalidRoutingValue",
     "NoTrucks",
+    "PlannerBusy",
+    "PlannerFailed",
     "ReplanRefused",
     "RoutePlanNotFound",
     "RouteStopNotFound",
@@ -146,6 +148,28 @@ class DistanceSourceUnavailable(RoutingError):
 
     code = "distance_source_unavailable"
     field = "distance_source"
+
+
+class PlannerBusy(RoutingError):
+    """As many plans as the settings allow are being computed, for the city or in all
+    (503, with ``Retry-After``); nothing is stored.
+
+    :param message: a sentence saying which limit was reached.
+    :param retry_after_s: when a running plan is expected to be done, seconds (>= 1).
+    """
+
+    code = "planner_busy"
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class PlannerFailed(RoutingError):
+    """The planner's process died, or did not answer within its deadline and was
+    stopped (503); nothing is stored."""
+
+    code = "planner_failed"
 
 
 class RoutingAccessDenied(RoutingFieldError):

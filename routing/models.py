@@ -7,6 +7,7 @@ service day holds one :class:`Route` per truck used, each an ordered list of
 out or skipped (:class:`RoutePlanSkip`). A dispatched route has a driver (a user with
 role ``driver``). Route stops have their own ids: drivers report on them
 (``/api/v1/route-stops/{id}/events``), each report a :class:`RouteStopEvent`.
+:class:`PlannerSlot` rows bound how many plans are computed at once.
 
 Times of day in the registry (shifts, breaks, opening hours) are local to the city, as
 seconds since midnight or ``"HH:MM"`` windows; planned times are stored in UTC. Weights
@@ -578,3 +579,26 @@ class RouteStopPhoto(db.Model):  # type: ignore[name-defined]
     data: Mapped[bytes] = mapped_column(sa.LargeBinary, nullable=False, deferred=True)
 
     event: Mapped[RouteStopEvent] = relationship(back_populates="photo")
+
+
+class PlannerSlot(db.Model):  # type: ignore[name-defined]
+    """One of the planner's concurrency slots and its lease, if taken.
+
+    ``scope`` is ``"all"`` (the installation's limit) or ``"city:<code>"``; a scope
+    with a limit of N has slots 0..N-1. A plan being computed holds one slot of its
+    city and one of ``"all"`` (:mod:`routing.services.solving`). A lease outlives a
+    crashed process only until ``lease_until``.
+    """
+
+    __tablename__ = "planner_slots"
+
+    scope: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    slot: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    #: who holds it (host, process id, a random part); ``null`` = free
+    holder: Mapped[str | None] = mapped_column(sa.String(120), nullable=True)
+    #: free for anyone after this, even if ``holder`` is set (a holder renews it)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: when the holder's plan should be done (its time limit): ``Retry-After``
+    expected_end_at: Mapped[dt.datetime | None] = mapped_column(
+        UTCDateTime, nullable=True
+    )

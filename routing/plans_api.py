@@ -28,6 +28,8 @@ from routing.exceptions import (
     InfeasibleProblem,
     InvalidRoutingReference,
     InvalidRoutingValue,
+    PlannerBusy,
+    PlannerFailed,
     RoutePlanNotFound,
     RouteStopNotFound,
     RouteStopPhotoNotFound,
@@ -87,6 +89,8 @@ register_domain_errors(
         (RoutingAccessDenied, 403),
         (InfeasibleProblem, 422),
         (DistanceSourceUnavailable, 503),
+        (PlannerBusy, 503),
+        (PlannerFailed, 503),
     ],
     family=RoutingError,
 )
@@ -132,6 +136,13 @@ def _infeasible(error: InfeasibleProblem) -> tuple[Response, int]:
     return jsonify(body), status
 
 
+@bp.errorhandler(PlannerBusy)
+def _planner_busy(error: PlannerBusy) -> tuple[Response, int, dict[str, str]]:
+    db.session.rollback()
+    status, body = error_body(error)
+    return jsonify(body), status, {"Retry-After": str(error.retry_after_s)}
+
+
 def plan_distance_source() -> DistanceSource:
     """The route plans' distance source, from the app's ``OSRM_*`` settings (shared
     with the CLI): haversine unless ``OSRM_URL`` is set."""
@@ -143,11 +154,34 @@ def plan_distance_source() -> DistanceSource:
     )
 
 
+def plan_solver() -> services.PlanSolver:
+    """Where the API's plans are solved: a child process per plan, at most
+    ``PLAN_MAX_PER_CITY`` per city and ``PLAN_MAX_CONCURRENT`` in all at once."""
+    config = current_app.config
+    limits = services.PlannerLimits(
+        max_concurrent=int(config.get("PLAN_MAX_CONCURRENT", 2)),
+        max_per_city=int(config.get("PLAN_MAX_PER_CITY", 1)),
+    )
+    return services.SlottedSolver(db.engine, limits)
+
+
 _ERRORS = {
     401: "Missing or invalid token",
     403: "Your role may not do this, or not in that city",
-    503: "The configured OSRM server did not answer or refused "
-    "(type distance_source_unavailable); nothing is stored",
+    503: "Nothing is stored, and one of: as many plans as the planner may compute "
+    "at once are running, for the city or in all (type planner_busy: try again after "
+    "Retry-After seconds); the planner's process died or overran its deadline "
+    "(type planner_failed); the configured OSRM server did not answer or refused "
+    "(type distance_source_unavailable)",
+}
+_HEADERS = {
+    503: {
+        "Retry-After": {
+            "description": "With planner_busy: seconds until a running plan should "
+            "be done",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    }
 }
 
 
@@ -155,7 +189,10 @@ def _doc_errors(*statuses: int) -> Any:
     def decorate(view: Any) -> Any:
         for status in statuses:
             view = bp.alt_response(
-                status, schema=ErrorSchema, description=_ERRORS.get(status, "")
+                status,
+                schema=ErrorSchema,
+                description=_ERRORS.get(status, ""),
+                headers=_HEADERS.get(status),
             )(view)
         return view
 
@@ -196,10 +233,18 @@ class RoutePlans(MethodView):
         Bins at or over their threshold, or that would overflow before the next
         day, must be collected; nearly full ones are optional. Trucks unload at the
         facility whenever full and before going home. The plan is stored.
+
+        Plans are computed one per city and a few in all at once (settings
+        PLAN_MAX_PER_CITY, PLAN_MAX_CONCURRENT); beyond that the request is refused
+        at once with 503 planner_busy and Retry-After.
         """
         actor = api_actor()
         plan = services.create_route_plan(
-            db.session, actor, **args, distance_source=plan_distance_source()
+            db.session,
+            actor,
+            **args,
+            distance_source=plan_distance_source(),
+            solver=plan_solver(),
         )
         db.session.commit()
         return services.get_route_plan(db.session, actor, plan.id)
@@ -285,11 +330,17 @@ def replan_route_plan(args: dict[str, Any], plan_id: int) -> Any:
     its driver last reported, now, with what it collected since its last unloading.
     Bins no truck can still fit in today are listed in left_out. The new plan is
     stored as planned, with suggested_assignments (the drivers of its trucks today);
-    dispatching it hands the old plan's unfinished bins over.
+    dispatching it hands the old plan's unfinished bins over. Re-plans count against
+    the same limits as plans (503 planner_busy with Retry-After).
     """
     actor = api_actor()
     new = services.replan_route_plan(
-        db.session, actor, plan_id, **args, distance_source=plan_distance_source()
+        db.session,
+        actor,
+        plan_id,
+        **args,
+        distance_source=plan_distance_source(),
+        solver=plan_solver(),
     )
     db.session.commit()
     plan = services.get_route_plan(db.session, actor, new.id)

@@ -284,6 +284,29 @@ class SearchConfig:
     operators_off: tuple[str, ...] = ()
     fallback_first_solution: str | None = None
 
+    def wall_bound_s(self, time_limit_s: float) -> float:
+        """The longest :func:`solve` may search with this configuration, seconds.
+
+        The sum of every wall-clock cap the search runs under: each restart's search
+        (its polish included), its final descent, and all of it twice when a
+        fallback search may follow. Building the model is not counted. A caller
+        that runs a solve elsewhere waits this long (plus its own overhead) before
+        taking the solve for lost.
+
+        :param time_limit_s: the search budget passed to :func:`solve`, seconds.
+        """
+        restarts = max(1, self.restarts)
+        slot_s = time_limit_s / restarts
+        if self.time_limit_is_work_limit:
+            search_s = self.wall_cap_factor * slot_s + self.wall_cap_extra_s
+            descent_s = max(1.0, search_s)
+            if self.polish_fraction > 0 and self.metaheuristic == "ILS":
+                search_s += self.wall_cap_extra_s  # the polish has its own cap
+        else:
+            search_s, descent_s = slot_s, max(1.0, slot_s)
+        per_search_s = restarts * (search_s + (descent_s if self.final_descent else 0))
+        return per_search_s * (2 if self.fallback_first_solution else 1)
+
 
 def _search_parameters(config: SearchConfig, time_limit_s: float) -> object:
     enums = routing_enums_pb2

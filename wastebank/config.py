@@ -57,6 +57,12 @@ class DefaultConfig:
     NOTIFY_ALLOWED_HOSTS: tuple[str, ...] = ()
     OSRM_PROFILE = "driving"
     OSRM_TIMEOUT_S = 30
+    # Route plans computed at once by the web server, each in a child process while a
+    # server thread waits for it: in all (every worker and host on this database) and
+    # per city. Keep the total below the server's threads (./script/server: 2 x 4);
+    # beyond the limits a plan is refused with 503 and Retry-After.
+    PLAN_MAX_CONCURRENT = 2
+    PLAN_MAX_PER_CITY = 1
 
     # The driver's map: a tile URL template ({z}/{x}/{y}, optionally {s}) and the
     # attribution its licence asks for. OpenStreetMap's own server is for light use

@@ -21,7 +21,9 @@ Modules: :mod:`~routing.services.common` (cities, permissions, times),
 :mod:`~routing.services.plans` (route plans), :mod:`~routing.services.dispatch`
 (routes to drivers; a driver's own routes), :mod:`~routing.services.events`
 (drivers' reports on their stops), :mod:`~routing.services.replan` (the rest of a
-dispatched day from where the trucks are) and :mod:`~routing.services.geojson`.
+dispatched day from where the trucks are), :mod:`~routing.services.solving` (where a
+plan is solved: in this process, or in a child process under the planner's limits)
+and :mod:`~routing.services.geojson`.
 """
 
 from __future__ import annotations
@@ -63,12 +65,21 @@ from routing.services.replan import (
     replan_route_plan,
     suggested_drivers,
 )
+from routing.services.solving import (
+    PlannerLimits,
+    PlanSolver,
+    SlottedSolver,
+    solve_here,
+)
 
 __all__ = [
     "DEFAULT_REPLAN_TIME_LIMIT_S",
     "DEFAULT_TIME_LIMIT_S",
     "PLAN_SEARCH",
     "InvalidPlanError",
+    "PlanSolver",
+    "PlannerLimits",
+    "SlottedSolver",
     "city_timezone",
     "create_depot",
     "create_facility",
@@ -90,6 +101,7 @@ __all__ = [
     "record_stop_event",
     "replan_route_plan",
     "route_plan_geojson",
+    "solve_here",
     "stored_problem",
     "stored_solution",
     "suggested_drivers",

@@ -56,6 +56,7 @@ from routing.services.common import (
     visible_city,
     windows_of,
 )
+from routing.services.solving import PlanSolver, solve_here
 from routing.snapshot import problem_from_json, problem_to_json
 from routing.solver import SearchConfig, solve
 from routing.validate import validate
@@ -292,6 +293,7 @@ def create_route_plan(
     policy: SelectionPolicy | None = None,
     search: SearchConfig = PLAN_SEARCH,
     distance_source: DistanceSource = DISTANCE_SOURCE,
+    solver: PlanSolver = solve_here,
 ) -> RoutePlan:
     """Plan a city's collection for a day from the bins' current state, and store it.
 
@@ -311,6 +313,8 @@ def create_route_plan(
         :func:`~routing.services.common.distance_source_for`); anything but a
         :class:`HaversineSource` is measured once, and the plan is solved, checked
         and stored with those matrices.
+    :param solver: where the search runs: in this process, or in a child process
+        under the planner's limits (:class:`~routing.services.solving.SlottedSolver`).
     :returns: the stored plan (flushed).
     :raises RoutingAccessDenied: the role may not plan, or not in that city.
     :raises InvalidRoutingReference: an unknown city, truck, depot or facility.
@@ -318,6 +322,8 @@ def create_route_plan(
     :raises NoTrucks: no truck is available.
     :raises InfeasibleProblem: a bin that must be collected cannot be, naming it.
     :raises DistanceSourceUnavailable: the OSRM server did not answer, or refused.
+    :raises PlannerBusy: ``solver``'s limits are reached (nothing is stored).
+    :raises PlannerFailed: ``solver``'s process died or overran (nothing is stored).
     """
     require(actor, Action.ROUTES_WRITE)
     city_ref = city_for_write(session, actor, city)
@@ -347,7 +353,13 @@ def create_route_plan(
     )
     problem, origin = _with_fixed_distances(problem)
     solution = _solve_checked(
-        problem, time_limit_s, seed, search, f"{city_ref.code} on {service_date}"
+        problem,
+        time_limit_s,
+        seed,
+        search,
+        solver,
+        city=city_ref.code,
+        what=f"{city_ref.code} on {service_date}",
     )
     plan = RoutePlan(
         city_id=city_ref.city_id,
@@ -383,15 +395,20 @@ def _solve_checked(
     time_limit_s: float,
     seed: int,
     search: SearchConfig,
+    solver: PlanSolver,
+    *,
+    city: str,
     what: str,
 ) -> core.RoutePlan:
-    """Solve (an empty plan without stops) and check the answer independently.
+    """Solve with ``solver`` (an empty plan without stops) and check the answer
+    independently.
 
+    :param city: the plan's city code (the solver's per-city limit).
     :param what: names the plan in the log, e.g. ``"AMB on 2026-11-20"``.
     :raises InvalidPlanError: the check found a violation (a bug).
     """
     if problem.stops:
-        solution = solve(problem, time_limit_s, seed, config=search)
+        solution = solver(solve, problem, time_limit_s, seed, search, city=city)
     else:
         solution = core.RoutePlan.from_routes((), (), 0)
     violations = validate(problem, solution)

@@ -76,6 +76,7 @@ from routing.services.plans import (
     get_route_plan,
     stored_problem,
 )
+from routing.services.solving import PlanSolver, solve_here
 from routing.snapshot import problem_to_json
 from routing.solver import SearchConfig
 from telemetry import services as telemetry_services
@@ -299,6 +300,7 @@ def replan_route_plan(
     now: dt.datetime | None = None,
     search: SearchConfig = PLAN_SEARCH,
     distance_source: DistanceSource = DISTANCE_SOURCE,
+    solver: PlanSolver = solve_here,
 ) -> RoutePlan:
     """Plan the rest of today's dispatched plan from where the trucks are.
 
@@ -313,6 +315,7 @@ def replan_route_plan(
     :param now: the time of the re-plan (UTC); the clock when omitted.
     :param distance_source: where distances come from (see
         :func:`~routing.services.plans.create_route_plan`).
+    :param solver: where the search runs (likewise).
     :returns: the new plan (``planned``, flushed), with ``replans_id`` set.
     :raises RoutingAccessDenied: the role may not plan, or not in that city.
     :raises RoutePlanNotFound: no such plan, or not in the actor's city.
@@ -322,6 +325,8 @@ def replan_route_plan(
     :raises InvalidRoutingReference: an unknown truck.
     :raises InvalidRoutingValue: an inactive truck.
     :raises DistanceSourceUnavailable: the OSRM server did not answer.
+    :raises PlannerBusy: ``solver``'s limits are reached (nothing is stored).
+    :raises PlannerFailed: ``solver``'s process died or overran (nothing is stored).
     """
     require(actor, Action.ROUTES_WRITE)
     plan = get_route_plan(session, actor, plan_id)
@@ -423,7 +428,13 @@ def replan_route_plan(
     )
     problem, origin = _with_fixed_distances(problem)
     solution = _solve_checked(
-        problem, time_limit_s, seed, search, f"the re-plan of plan {plan.id}"
+        problem,
+        time_limit_s,
+        seed,
+        search,
+        solver,
+        city=plan.city_code,
+        what=f"the re-plan of plan {plan.id}",
     )
     new = RoutePlan(
         city_id=plan.city_id,
