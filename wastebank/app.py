@@ -15,7 +15,8 @@ from flask import Flask, jsonify, request, session
 from flask_babel import get_locale
 from werkzeug.routing import IntegerConverter, Map
 
-from wastebank.config import DEV_SECRET_KEY, DefaultConfig
+from wastebank import security
+from wastebank.config import DefaultConfig
 from wastebank.extensions import (
     MAX_ID,
     api,
@@ -58,6 +59,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.url_map.converters["int"] = IdConverter
     _configure(app, config)
     _configure_logging(app)
+    security.init_app(app)
     _configure_extensions(app)
     _register_blueprints(app)
     _register_error_handlers(app)
@@ -78,15 +80,7 @@ def _configure(app: Flask, config: Mapping[str, Any] | None) -> None:
             os.makedirs(app.instance_path, exist_ok=True)
             url = "sqlite:///" + os.path.join(app.instance_path, "wastebank.db")
         app.config["SQLALCHEMY_DATABASE_URI"] = url
-    if (
-        app.config["SECRET_KEY"] == DEV_SECRET_KEY
-        and not app.config.get("TESTING")
-        and not app.debug
-    ):
-        raise RuntimeError(
-            "Refusing to start with the development SECRET_KEY: set WASTEBANK_SECRET_KEY "
-            "(./script/server generates one for you)."
-        )
+    security.check_secret_key(app.config)
 
 
 def _configure_logging(app: Flask) -> None:
