@@ -151,6 +151,7 @@ def _register_blueprints(app: Flask) -> None:
         dlh_views,
         driver_views,
         notifications_api,
+        receipt_views,
         reports_api,
         views,
     )
@@ -170,6 +171,7 @@ def _register_blueprints(app: Flask) -> None:
         csrf.exempt(blueprint)
     app.register_blueprint(views.bp)
     app.register_blueprint(counter_views.bp)
+    app.register_blueprint(receipt_views.bp)
     app.register_blueprint(backoffice_views.bp)
     app.register_blueprint(driver_views.bp)
     app.register_blueprint(dlh_views.bp)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import re
 import stat
 import subprocess
@@ -9,17 +11,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+import zxingcpp
 from flask import Flask
 from flask.testing import FlaskClient
+from PIL import Image
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from tests import factories
 from tests.conftest import TEST_CONFIG
 from tests.wastebank.conftest import World
+from tests.wastebank.test_counter_views import _catalogue, _deposit, _form
 from wastebank import create_app, security
 from wastebank.config import DEV_SECRET_KEY
 from wastebank.extensions import db as _db
+from wastebank.models import Deposit
 
 ROOT = Path(__file__).resolve().parents[2]
 LONG_KEY = "k" * security.MIN_SECRET_KEY_BYTES
@@ -174,6 +181,45 @@ def test_over_https_cookies_are_secure_and_hsts_is_sent(
     # Over plain HTTP (the test app's http://localhost) neither.
     assert not any("; Secure" in cookie for cookie in _log_in(client))
     assert "Strict-Transport-Security" not in client.get("/counter").headers
+
+
+def _qr_text(page: str) -> str:
+    """Decode the receipt's QR code (an SVG data: URI of one module per sub-path)."""
+    match = re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', page)
+    assert match
+    svg = base64.b64decode(match.group(1)).decode()
+    size = int(re.search(r'viewBox="0 0 (\d+) \d+"', svg).group(1))  # type: ignore[union-attr]
+    image = Image.new("L", (size * 8, size * 8), 255)
+    for x, y in re.findall(r"M(\d+),(\d+)H", svg):
+        image.paste(0, (int(x) * 8, int(y) * 8, int(x) * 8 + 8, int(y) * 8 + 8))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    (result,) = zxingcpp.read_barcodes(Image.open(buffer))
+    return result.text
+
+
+def test_a_receipt_links_to_the_public_url_whatever_the_host_header(
+    app: Flask,
+    client: FlaskClient,
+    db: Session,
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(app.config, "PUBLIC_URL", "https://banksampah.ambon.go.id")
+    _catalogue(db)
+    factories.login(client, "kasir")
+    receipt = _deposit(client, _form(client, world), [("PET", "1")]).location
+    code = db.scalars(sa.select(Deposit)).one().verify_code
+    session = client.get_cookie("session")
+    assert session is not None
+    for host in ("evil.example", "banksampah.ambon.go.id.evil.example"):
+        # A logged-in user who sends another Host header (or a proxy that passes one).
+        client.set_cookie("session", session.value, domain=host)
+        page = client.get(receipt, headers={"Host": host}).get_data(as_text=True)
+        link = f"https://banksampah.ambon.go.id/receipts/verify#{code}"
+        assert f'<span class="verify-url">{link}</span>' in page
+        assert _qr_text(page) == link
+        assert "evil" not in page
 
 
 # -- headers of every answer --------------------------------------------------------------
