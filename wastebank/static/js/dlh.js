@@ -164,7 +164,11 @@
         fillOpacity: 0.95,
         className: "bin-marker fill-" + level,
       });
-      marker.bindTooltip(bin.code + " · " + bin.name + " · " + fill);
+      // A DOM node, never a string: Leaflet puts a string tooltip in as HTML, and a
+      // bin's name is typed by people (a name with markup would run in this page).
+      var tip = document.createElement("span");
+      tip.textContent = bin.code + " · " + bin.name + " · " + fill;
+      marker.bindTooltip(tip);
       marker.addTo(binLayer);
       points.push([bin.lat, bin.lon]);
     });
