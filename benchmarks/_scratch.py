@@ -32,7 +32,11 @@ def scratch_app(url: str) -> tuple[Flask, Callable[[], None]]:
         engine.dispose()
         engine_url = f"{url}?options=-csearch_path%3D{schema}"
     app = create_app(
-        {"TESTING": True, "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": engine_url}
+        {
+            "TESTING": True,
+            "SECRET_KEY": "benchmark-only-secret-key-not-for-production",
+            "SQLALCHEMY_DATABASE_URI": engine_url,
+        }
     )
     with app.app_context():
         db.create_all()

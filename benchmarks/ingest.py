@@ -349,7 +349,7 @@ def run_worker_processes(
     env = {
         **os.environ,
         "WASTEBANK_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],  # type: ignore[attr-defined]
-        "WASTEBANK_SECRET_KEY": "bench",
+        "WASTEBANK_SECRET_KEY": "benchmark-only-secret-key-not-for-production",
     }
     group = f"bench{uuid.uuid4().hex[:6]}"
     ids = [f"{group}-{n}" for n in range(processes)]
@@ -427,7 +427,9 @@ def main() -> None:
     )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    os.environ.setdefault("WASTEBANK_SECRET_KEY", "bench")
+    os.environ.setdefault(
+        "WASTEBANK_SECRET_KEY", "benchmark-only-secret-key-not-for-production"
+    )
 
     with tempfile.TemporaryDirectory() as directory, private_mosquitto() as broker:
         urls = [f"sqlite:///{directory}/bench.db"]

@@ -144,7 +144,9 @@ def main() -> None:
     parser.add_argument("--postgres", help="a PostgreSQL URL (a schema is created)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    os.environ.setdefault("WASTEBANK_SECRET_KEY", "bench")
+    os.environ.setdefault(
+        "WASTEBANK_SECRET_KEY", "benchmark-only-secret-key-not-for-production"
+    )
 
     with tempfile.TemporaryDirectory() as directory:
         urls = [f"sqlite:///{directory}/bench.db"]

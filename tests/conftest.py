@@ -32,7 +32,7 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 #: (production uses werkzeug's scrypt default).
 TEST_CONFIG: dict[str, Any] = {
     "TESTING": True,
-    "SECRET_KEY": "test-secret-key",
+    "SECRET_KEY": "test-secret-key-of-at-least-32-bytes",
     "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     # The notification tests run their gateways on this machine or name them
     # under the reserved .example domain.
@@ -112,11 +112,16 @@ def runner(app: Flask, db: Session) -> FlaskCliRunner:
 # -- real browser ----------------------------------------------------------------------
 @pytest.fixture
 def live_server(app: Flask, db: Session) -> Iterator[str]:
-    """The app served over HTTP on a free loopback port; yields its base URL."""
+    """The app served over HTTP on a free loopback port; yields its base URL, which is
+    also the app's public URL meanwhile (receipts' links point there)."""
     server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    url = f"http://127.0.0.1:{server.server_port}"
+    public_url = app.config["PUBLIC_URL"]
+    app.config["PUBLIC_URL"] = url
+    yield url
+    app.config["PUBLIC_URL"] = public_url
     server.shutdown()
     thread.join(5)
 

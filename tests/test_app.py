@@ -23,11 +23,11 @@ def test_refuses_the_development_secret_key_in_production_mode(
 def test_environment_variables_configure_the_app(
     monkeypatch: pytest.MonkeyPatch, tmp_path: object
 ) -> None:
-    monkeypatch.setenv("WASTEBANK_SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("WASTEBANK_SECRET_KEY", "from-the-environment-and-long-enough")
     monkeypatch.setenv("WASTEBANK_DATABASE_URL", f"sqlite:///{tmp_path}/env.db")
     monkeypatch.setenv("WASTEBANK_TOKEN_TTL_S", "600")
     app = create_app()
-    assert app.config["SECRET_KEY"] == "from-the-environment"
+    assert app.config["SECRET_KEY"] == "from-the-environment-and-long-enough"
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/env.db"
     assert app.config["TOKEN_TTL_S"] == 600  # JSON-parsed, an int
 

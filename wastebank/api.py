@@ -19,6 +19,7 @@ from wastebank.schemas import (
     BankCreateSchema,
     BankSchema,
     BankUpdateSchema,
+    CardLookupSchema,
     CardSchema,
     CategoryCreateSchema,
     CategorySchema,
@@ -175,12 +176,31 @@ def reissue_card(member_id: int) -> Any:
     return card
 
 
+@bp.route("/cards/lookup", methods=["POST"])
+@bp.arguments(CardLookupSchema)
+@bp.response(200, CardSchema)
+@bp.alt_response(404, description="No such card (or not in your banks)")
+@bp.alt_response(410, description="The card was replaced by a reissued one")
+def look_up_card(args: dict[str, Any]) -> Any:
+    """Resolve a scanned card token to its member (what a counter calls after a scan).
+
+    The token is in the body, so it stays out of URLs and with them access logs.
+    """
+    return _card_of(args["token"])
+
+
 @bp.route("/cards/<string:token>")
+@bp.doc(deprecated=True)
 @bp.response(200, CardSchema)
 @bp.alt_response(404, description="No such card (or not in your banks)")
 @bp.alt_response(410, description="The card was replaced by a reissued one")
 def resolve_card(token: str) -> Any:
-    """Resolve a scanned card token to its member (what the counter calls after a scan)."""
+    """Resolve a card token in the URL (kept for older clients; the URL, token and all,
+    lands in access logs: use ``POST /cards/lookup``)."""
+    return _card_of(token)
+
+
+def _card_of(token: str) -> Any:
     member = services.resolve_card(db.session, api_actor(), token)
     _with_positions([member])
     return member.active_card

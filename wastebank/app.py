@@ -16,7 +16,8 @@ from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
-from wastebank.config import DEV_SECRET_KEY, DefaultConfig
+from wastebank import security
+from wastebank.config import DefaultConfig
 from wastebank.extensions import (
     MAX_ID,
     api,
@@ -60,6 +61,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _configure(app, config)
     _configure_proxies(app)
     _configure_logging(app)
+    security.init_app(app)
     _configure_extensions(app)
     _register_blueprints(app)
     _register_error_handlers(app)
@@ -80,15 +82,7 @@ def _configure(app: Flask, config: Mapping[str, Any] | None) -> None:
             os.makedirs(app.instance_path, exist_ok=True)
             url = "sqlite:///" + os.path.join(app.instance_path, "wastebank.db")
         app.config["SQLALCHEMY_DATABASE_URI"] = url
-    if (
-        app.config["SECRET_KEY"] == DEV_SECRET_KEY
-        and not app.config.get("TESTING")
-        and not app.debug
-    ):
-        raise RuntimeError(
-            "Refusing to start with the development SECRET_KEY: set WASTEBANK_SECRET_KEY "
-            "(./script/server generates one for you)."
-        )
+    security.check_secret_key(app.config)
 
 
 def _configure_proxies(app: Flask) -> None:
@@ -169,6 +163,7 @@ def _register_blueprints(app: Flask) -> None:
         driver_views,
         notifications_api,
         price_views,
+        receipt_views,
         reports_api,
         users_api,
         users_views,
@@ -191,6 +186,7 @@ def _register_blueprints(app: Flask) -> None:
         csrf.exempt(blueprint)
     app.register_blueprint(views.bp)
     app.register_blueprint(counter_views.bp)
+    app.register_blueprint(receipt_views.bp)
     app.register_blueprint(backoffice_views.bp)
     app.register_blueprint(price_views.bp)
     app.register_blueprint(driver_views.bp)

@@ -8,12 +8,14 @@ Load order (later wins):
    ``__`` separates nested keys. ``WASTEBANK_DATABASE_URL`` sets the database.
 3. The ``config`` mapping passed to ``create_app`` (tests use it).
 
-The app refuses to start outside debug/testing with the development ``SECRET_KEY``.
+The app refuses to start with the development ``SECRET_KEY`` unless ``TESTING`` is on,
+and with any ``SECRET_KEY`` shorter than 32 bytes (:mod:`wastebank.security`).
 """
 
 from __future__ import annotations
 
-DEV_SECRET_KEY = "dev-only-insecure-key"  # noqa: S105 - the refusal below depends on it
+#: Accepted only when TESTING is on; as long as a real key must be (32 bytes or more).
+DEV_SECRET_KEY = "dev-only-insecure-key-never-deploy"  # noqa: S105 - refused outside tests
 
 
 class DefaultConfig:
@@ -23,6 +25,11 @@ class DefaultConfig:
     # None means "SQLite file in the instance folder", resolved by the factory.
     DATABASE_URL: str | None = None
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Where people reach this installation, e.g. "https://banksampah.ambon.go.id": the
+    # base of links printed on receipts (never the request's Host header); https://
+    # makes the cookies Secure and sends HSTS. None: http://localhost:5000, with a
+    # warning (./script/server sets it from WASTEBANK_HOST and WASTEBANK_PORT).
+    PUBLIC_URL: str | None = None
 
     # Reject request bodies above 1 MiB (a member or a deposit is a few hundred bytes).
     MAX_CONTENT_LENGTH = 1024 * 1024

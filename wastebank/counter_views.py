@@ -1,9 +1,9 @@
 """The cashier's counter (Indonesian first): scan a card, weigh in, print the receipt.
 
 Pages: the counter with its scan box, member panel, deposit and withdrawal forms and the
-day's transactions; receipts for 58 mm thermal printers (A4/A5 on request); and the public
-verification page ``/r/<code>`` behind every receipt's QR code, which shows only the bank,
-the date, the total and the member's initials.
+day's transactions; receipts for 58 mm thermal printers (A4/A5 on request), whose QR code
+opens the public check (:mod:`wastebank.receipt_views`). A scanned card token travels in a
+POST body, never in a URL that a server logs or a browser keeps in its history.
 
 Every money form carries an idempotency key made when the page is rendered, so a
 double-click, a refresh or a retried request records once; a successful POST redirects to
@@ -26,7 +26,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
-from wastebank import cards, counter_forms, ledger, services
+from wastebank import cards, counter_forms, ledger, security, services
 from wastebank.access import Action, Actor
 from wastebank.auth import ui_actor
 from wastebank.exceptions import (
@@ -86,9 +86,10 @@ def _counter_actor() -> Actor:
     return actor
 
 
-def initials(name: str) -> str:
-    """``Elisabeth Sahetapy`` -> ``E. S.``: enough to recognise a receipt, not a person."""
-    return " ".join(f"{word[0].upper()}." for word in name.split() if word[0].isalnum())
+def _verify_url(code: str) -> str:
+    """The link a receipt prints and puts in its QR code: at the installation's public
+    URL (never the request's Host), the code in the fragment (never sent to a server)."""
+    return security.public_url_for("receipts.verify_receipt_form", anchor=code)
 
 
 def _qr_data_uri(text: str) -> str:
@@ -215,6 +216,7 @@ def _render_counter(
     withdrawal_field_errors: dict[str, list[str]] | None = None,
     candidates: list[Member] | None = None,
     scan_error: str | None = None,
+    scanned: str = "",
     status: int = 200,
 ) -> tuple[str, int]:
     """The counter page: scan box, member panel and forms, and the day's transactions."""
@@ -253,7 +255,7 @@ def _render_counter(
         scan_error=scan_error,
         # Keep what was typed only when it found nobody, so it can be corrected; else
         # the box is empty for the next card.
-        scanned=request.args.get("card", "") if member is None else "",
+        scanned=scanned if member is None else "",
         bank=bank,
         day=day,
         deposits=deposits,
@@ -268,40 +270,65 @@ def _render_counter(
 @bp.get("/counter")
 @login_required
 def show_counter() -> Any:
-    """The cashier's home screen; ``?card=TOKEN`` or ``?member=ID`` opens a member."""
+    """The cashier's home screen; ``?member=ID`` opens a member."""
     actor = _counter_actor()
-    card = request.args.get("card", "").strip()
     member_id = request.args.get("member", type=int)
     member: Member | None = None
-    candidates: list[Member] = []
     scan_error, status = None, 200
     try:
-        if card and cards.normalize_token(card) is None:
+        if member_id:
+            member = services.get_member(db.session, actor, member_id)
+    except MemberNotFound:
+        scan_error, status = _not_found_message(), 404
+    return _render_counter(actor, member, scan_error=scan_error, status=status)
+
+
+def _not_found_message() -> str:
+    return _("No member with this card, number or name at your bank.")
+
+
+@bp.post("/counter/scan")
+@login_required
+def scan_card() -> Any:
+    """Open the member behind a scanned card, or a typed member number or name.
+
+    The scan arrives in the POST body, never in the URL, so card tokens stay out of
+    access logs and the browser's history; a found member is shown at
+    ``/counter?member=ID`` (POST/redirect/GET).
+    """
+    actor = _counter_actor()
+    card = request.form.get("card", "").strip()
+    candidates: list[Member] = []
+    try:
+        if not card:
+            return redirect(url_for("counter.show_counter"), 303)
+        if cards.normalize_token(card) is None:
             # Not a card code: the number or name of a member who forgot their card.
             candidates, _total = services.search_members(
                 db.session, actor, q=card, page_size=10
             )
-            if len(candidates) == 1:
-                member, candidates = candidates[0], []
-            elif not candidates:
+            if not candidates:
                 raise MemberNotFound(card)
-        elif card:
+            if len(candidates) > 1:
+                return _render_counter(actor, None, candidates=candidates, scanned=card)
+            member = candidates[0]
+        else:
             member = services.resolve_card(db.session, actor, card)
-        elif member_id:
-            member = services.get_member(db.session, actor, member_id)
     except (CardNotFound, MemberNotFound):
-        scan_error, status = (
-            _("No member with this card, number or name at your bank."),
-            404,
+        return _render_counter(
+            actor, None, scan_error=_not_found_message(), scanned=card, status=404
         )
     except CardRevoked:
-        scan_error, status = (
-            _("This member card was replaced by a new one and no longer works."),
-            410,
+        return _render_counter(
+            actor,
+            None,
+            scan_error=_(
+                "This member card was replaced by a new one and no longer works."
+            ),
+            scanned=card,
+            status=410,
         )
-    return _render_counter(
-        actor, member, candidates=candidates, scan_error=scan_error, status=status
-    )
+    return redirect(url_for("counter.show_counter", member=member.id), 303)
 
 
 @bp.post("/counter/deposits")
@@ -453,9 +480,7 @@ def deposit_receipt(deposit_id: int) -> Any:
     """A deposit's receipt, laid out for a 58 mm thermal printer (``?paper=a4|a5``)."""
     actor = ui_actor()
     deposit = services.get_deposit(db.session, actor, deposit_id)
-    verify_url = url_for(
-        "counter.verify_receipt", code=deposit.verify_code, _external=True
-    )
+    verify_url = _verify_url(deposit.verify_code)
     return render_template(
         "wastebank/receipts/deposit.html",
         deposit=deposit,
@@ -474,9 +499,7 @@ def withdrawal_receipt(withdrawal_id: int) -> Any:
     """A withdrawal's slip: a request until paid, then the payout receipt."""
     actor = ui_actor()
     withdrawal = services.get_withdrawal(db.session, actor, withdrawal_id)
-    verify_url = url_for(
-        "counter.verify_receipt", code=withdrawal.verify_code, _external=True
-    )
+    verify_url = _verify_url(withdrawal.verify_code)
     balance_after_rp = None
     if withdrawal.status == "paid":
         balance_after_rp = _balance_after(
@@ -489,38 +512,4 @@ def withdrawal_receipt(withdrawal_id: int) -> Any:
         verify_url=verify_url,
         qr=_qr_data_uri(verify_url),
         paper=_paper(),
-    )
-
-
-@bp.get("/r/<code>")
-def verify_receipt(code: str) -> Any:
-    """Public: is this receipt real? Only bank, date, total and initials are shown."""
-    record = services.receipt_by_code(db.session, code)
-    if record is None:
-        return render_template("wastebank/receipts/verify_unknown.html"), 404
-    at: dt.datetime
-    if isinstance(record, Deposit):
-        at, total_rp = record.occurred_at, record.total_rp
-        kind = _("Deposit")
-        status = _("Valid") if record.reversed_at is None else _("Cancelled (reversed)")
-        valid = record.reversed_at is None
-    else:
-        at, total_rp = record.paid_at or record.requested_at, record.amount_rp
-        kind = _("Withdrawal")
-        status = {
-            "requested": _("Requested, not paid yet"),
-            "approved": _("Approved, not paid yet"),
-            "paid": _("Paid"),
-            "rejected": _("Rejected"),
-        }[record.status]
-        valid = record.status != "rejected"
-    return render_template(
-        "wastebank/receipts/verify.html",
-        kind=kind,
-        status=status,
-        valid=valid,
-        bank=record.bank,
-        at=at,
-        total_rp=total_rp,
-        initials=initials(record.member.name),
     )

@@ -212,6 +212,16 @@ class CardSchema(Schema):
     member = fields.Nested(MemberSchema, required=True)
 
 
+class CardLookupSchema(Schema):
+    """A scanned card token, in the body: a URL would put it in access logs."""
+
+    token = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=64),
+        metadata={"example": "7ZK3M9QW2XH4PD8R1TB6NVC5YJ"},
+    )
+
+
 # -- counter: catalogue and prices ----------------------------------------------------------
 _RP = validate.Range(min=0, max=10**12)
 _MAX_PRICE_RP = validate.Range(min=1, max=10**12)

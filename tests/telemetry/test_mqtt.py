@@ -213,7 +213,7 @@ def _start_worker(
     env = {
         **os.environ,
         "WASTEBANK_DATABASE_URL": database_url,
-        "WASTEBANK_SECRET_KEY": "test-worker-secret",
+        "WASTEBANK_SECRET_KEY": "test-worker-secret-of-at-least-32-bytes",
     }
     env.pop("WASTEBANK_SQLALCHEMY_DATABASE_URI", None)
     with log.open("ab") as output:  # the child keeps its own copy of the handle

@@ -13,6 +13,7 @@ import zxingcpp
 from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
 
 from tests import factories
 from tests.wastebank.conftest import World
@@ -376,16 +377,30 @@ def test_card_png_decodes_to_the_token_that_resolves_to_the_member(
     assert (
         member.name not in token and member.member_no not in token
     )  # no personal data
-    resolved = client.get(f"/api/v1/cards/{token}", headers=headers)
+    resolved = _look_up(client, token, headers)
     assert resolved.status_code == 200
     assert resolved.get_json()["member"]["id"] == member.id
     # A scanner with caps lock on, or a person reading it aloud with hyphens, still works.
-    assert (
-        client.get(
-            f"/api/v1/cards/{token.lower()[:13]}-{token.lower()[13:]}", headers=headers
-        ).status_code
-        == 200
-    )
+    spoken = f"{token.lower()[:13]}-{token.lower()[13:]}"
+    assert _look_up(client, spoken, headers).status_code == 200
+    # Older clients put the token in the URL; that still works.
+    old_way = client.get(f"/api/v1/cards/{spoken}", headers=headers)
+    assert old_way.get_json()["member"]["id"] == member.id
+
+
+def _look_up(client: FlaskClient, token: str, headers: dict[str, str]) -> TestResponse:
+    """What a counter asks after a scan: the token in the body, not in the URL."""
+    return client.post("/api/v1/cards/lookup", json={"token": token}, headers=headers)
+
+
+def test_a_card_lookup_needs_a_token(
+    client: FlaskClient, db: Session, world: World
+) -> None:
+    headers = _headers(db, world, "cashier")
+    for body in ({}, {"token": ""}, {"token": "X" * 65}):
+        response = client.post("/api/v1/cards/lookup", json=body, headers=headers)
+        assert response.status_code == 422, body
+    assert client.post("/api/v1/cards/lookup", json={"token": "X"}).status_code == 401
 
 
 def test_card_svg_is_served(client: FlaskClient, db: Session, world: World) -> None:
@@ -408,11 +423,9 @@ def test_reissued_card_replaces_the_old_token(
     assert response.status_code == 201
     new = response.get_json()["token"]
     assert new != old
+    assert _look_up(client, old, headers).status_code == 410
+    assert _look_up(client, new, headers).get_json()["member"]["id"] == member.id
     assert client.get(f"/api/v1/cards/{old}", headers=headers).status_code == 410
-    assert (
-        client.get(f"/api/v1/cards/{new}", headers=headers).get_json()["member"]["id"]
-        == member.id
-    )
     db.expire_all()
     cards = db.scalars(
         sa.select(MemberCard).where(MemberCard.member_id == member.id)
@@ -424,17 +437,15 @@ def test_cards_of_unreachable_banks_resolve_to_nothing(
     client: FlaskClient, db: Session, world: World
 ) -> None:
     token = world.members["BSU2"].active_card.token
-    response = client.get(
-        f"/api/v1/cards/{token}", headers=_headers(db, world, "cashier")
-    )
-    assert response.status_code == 404
-    assert response.get_json()["type"] == "card_not_found"
-    assert (
-        client.get(
-            "/api/v1/cards/garbage", headers=_headers(db, world, "cashier")
-        ).status_code
-        == 404
-    )
+    headers = _headers(db, world, "cashier")
+    for response in (
+        _look_up(client, token, headers),
+        client.get(f"/api/v1/cards/{token}", headers=headers),
+    ):
+        assert response.status_code == 404
+        assert response.get_json()["type"] == "card_not_found"
+    assert _look_up(client, "garbage", headers).status_code == 404
+    assert client.get("/api/v1/cards/garbage", headers=headers).status_code == 404
 
 
 def test_dlh_cannot_reissue_cards(

@@ -35,7 +35,12 @@ def _log_in_as_cashier(page: Page, live_server: str) -> None:
 
 
 def test_cashier_scans_a_card_weighs_two_lines_and_prints_the_receipt(
-    page: Page, live_server: str, db: Session, world: World, artifacts_dir: Path
+    page: Page,
+    live_server: str,
+    db: Session,
+    world: World,
+    artifacts_dir: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     _catalogue(db)
     member = world.members["BSU1"]
@@ -48,6 +53,8 @@ def test_cashier_scans_a_card_weighs_two_lines_and_prints_the_receipt(
             posts.append(r) if r.method == "POST" and "/deposits" in r.url else None
         ),
     )
+    requested: list[str] = []  # every URL the pages ask for: no token, no code
+    page.on("request", lambda r: requested.append(r.url.upper()))
     page.set_viewport_size({"width": 1280, "height": 900})
     _log_in_as_cashier(page, live_server)
 
@@ -58,6 +65,7 @@ def test_cashier_scans_a_card_weighs_two_lines_and_prints_the_receipt(
     page.keyboard.press("Enter")
     expect(page.locator("#member-name")).to_have_text("Anggota BSU1")
     expect(page.locator("#member-balance")).to_have_text("Rp0")
+    assert card.token not in " ".join(requested)
 
     rows = page.locator("#deposit-lines tbody tr.line")
     rows.nth(0).get_by_label("Jenis sampah").select_option("PET")
@@ -93,9 +101,19 @@ def test_cashier_scans_a_card_weighs_two_lines_and_prints_the_receipt(
     # The receipt's QR opens the public check, which shows initials, not the name.
     qr = Image.open(io.BytesIO(page.locator(".receipt-qr img").screenshot()))
     decoded = [result.text for result in zxingcpp.read_barcodes(qr)]
-    assert len(decoded) == 1 and "/r/" in decoded[0]
+    deposit = db.scalars(sa.select(Deposit)).one()
+    assert decoded == [f"{live_server}/receipts/verify#{deposit.verify_code}"]
     page.goto(decoded[0])
     expect(page.locator("#verify-initials")).to_have_text("A. B.")
+    # The code went in a POST body and left neither the address bar nor the history.
+    assert page.url == f"{live_server}/receipts/verify"
+    assert deposit.verify_code not in " ".join(requested)
+    # Nor did the card token or the receipt code reach the server's request log.
+    access_log = [r.getMessage() for r in caplog.records if r.name == "werkzeug"]
+    assert any("POST /counter/scan" in line for line in access_log)
+    assert any("POST /receipts/verify" in line for line in access_log)
+    for line in access_log:
+        assert card.token not in line.upper() and deposit.verify_code not in line
     expect(page.locator("#verify-total")).to_have_text("Rp5.400")
     expect(page.locator("body")).not_to_contain_text("Anggota BSU1")
     page.screenshot(path=str(artifacts_dir / "receipt-check.png"), full_page=True)
@@ -138,11 +156,17 @@ def test_the_camera_scans_a_card_into_the_scan_box(
     )
     try:
         page = browser.new_context(**browser_context_args).new_page()
+        requested: list[str] = []
+        page.on("request", lambda r: requested.append(r.url.upper()))
         _log_in_as_cashier(page, live_server)
         page.get_by_role("button", name="Kamera").click()
         expect(page.locator("#member-name")).to_have_text("Anggota BSU1")
-        # The decoded token went through the scan box (empty again for the next card).
-        expect(page).to_have_url(re.compile(f"card={card.token}$"))
+        # The decoded token went through the scan box (empty again for the next card),
+        # in a POST body: no URL the page requested carries it.
+        expect(page).to_have_url(
+            re.compile(f"/counter\\?member={world.members['BSU1'].id}$")
+        )
         expect(page.get_by_label("Kode kartu atau nomor nasabah")).to_have_value("")
+        assert card.token not in " ".join(requested)
     finally:
         browser.close()

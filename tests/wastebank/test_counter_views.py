@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
 
 from tests import factories
 from tests.wastebank.conftest import World
@@ -58,6 +59,13 @@ def _token(world: World, bank: str = "BSU1") -> str:
     card = world.members[bank].active_card
     assert card is not None
     return card.token
+
+
+def _scan(client: FlaskClient, text: str) -> TestResponse:
+    """What the scan box sends: the card code (or a number or name) in a POST body."""
+    return client.post(
+        "/counter/scan", data={"card": text, "csrf_token": factories.csrf_token(client)}
+    )
 
 
 def _form(client: FlaskClient, world: World) -> dict[str, str]:
@@ -134,7 +142,11 @@ def test_scanning_a_card_opens_the_member_panel_with_the_price_list(
     counter: FlaskClient, world: World
 ) -> None:
     scanned = _token(world).lower()  # a scanner with caps lock off
-    response = counter.get(f"/counter?card={scanned}")
+    response = _scan(counter, scanned)
+    # POST/redirect/GET: the member's page has the member's id in its URL, not the card.
+    assert response.status_code == 303
+    assert response.location == f"/counter?member={world.members['BSU1'].id}"
+    response = counter.get(response.location)
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Anggota BSU1" in page
@@ -148,7 +160,7 @@ def test_scanning_a_card_opens_the_member_panel_with_the_price_list(
 def test_another_banks_card_is_not_found(
     counter: FlaskClient, db: Session, world: World
 ) -> None:
-    response = counter.get(f"/counter?card={_token(world, 'BSU2')}")
+    response = _scan(counter, _token(world, "BSU2"))
     page = response.get_data(as_text=True)
     assert response.status_code == 404
     assert "Tidak ada nasabah dengan kartu, nomor atau nama ini" in page
@@ -163,10 +175,21 @@ def test_a_member_without_card_is_found_by_number(
     counter: FlaskClient, world: World
 ) -> None:
     member = world.members["BSU1"]
-    page = counter.get(f"/counter?card={member.member_no}").get_data(as_text=True)
+    response = _scan(counter, member.member_no)
+    assert response.location == f"/counter?member={member.id}"
+    page = counter.get(response.location).get_data(as_text=True)
     assert 'id="member-name">Anggota BSU1<' in page
     other = world.members["BSU2"].member_no
-    assert counter.get(f"/counter?card={other}").status_code == 404
+    missing = _scan(counter, other)
+    assert missing.status_code == 404
+    assert f'value="{other}"' in missing.get_data(as_text=True)  # kept to correct it
+
+
+def test_a_scan_needs_the_sessions_csrf_token(
+    counter: FlaskClient, world: World
+) -> None:
+    response = counter.post("/counter/scan", data={"card": _token(world)})
+    assert response.status_code == 400
 
 
 # -- deposits --------------------------------------------------------------------------------
@@ -185,7 +208,8 @@ def test_a_deposit_is_recorded_and_the_receipt_adds_up(
     assert "Saldo setelah setoran ini" in page
     assert "WIT" in page  # the bank's time zone (Ambon)
     deposit = db.scalars(sa.select(Deposit)).one()
-    assert f"/r/{deposit.verify_code}" in page
+    # The verification link: the public URL, the code in the fragment.
+    assert f"http://localhost/receipts/verify#{deposit.verify_code}" in page
     assert 'src="data:image/svg+xml;base64,' in page
     assert services.member_position(db, world.members["BSU1"].id).balance_rp == 5400
 
@@ -348,7 +372,9 @@ def test_a_paid_withdrawal_has_a_receipt_and_counts_in_the_cash_box(
     assert "Saldo setelah penarikan ini" in receipt and "Rp60.000" in receipt
     page = counter.get("/counter").get_data(as_text=True)
     assert 'id="cash-out">Rp40.000<' in page
-    check = client.application.test_client().get(f"/r/{withdrawal.verify_code}")
+    check = client.application.test_client().post(
+        "/receipts/verify", data={"code": withdrawal.verify_code}
+    )
     text = check.get_data(as_text=True)
     assert check.status_code == 200
     assert "Penarikan" in text and "Rp40.000" in text and "A. B." in text
@@ -431,7 +457,10 @@ def test_the_public_receipt_check_shows_only_bank_date_total_and_initials(
     _deposit(counter, _form(counter, world), [("PET", "2"), ("KARDUS", "1")])
     deposit = db.scalars(sa.select(Deposit)).one()
     anonymous = client.application.test_client()
-    response = anonymous.get(f"/r/{deposit.verify_code.lower()}")
+    # No CSRF token: a stranger's phone opens the link without a session.
+    response = anonymous.post(
+        "/receipts/verify", data={"code": deposit.verify_code.lower()}
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Bank Sampah Uji" in page  # the bank
@@ -444,11 +473,30 @@ def test_the_public_receipt_check_shows_only_bank_date_total_and_initials(
     assert "noindex" in page
 
 
+def test_receipts_printed_before_are_checked_at_their_old_link(
+    counter: FlaskClient, client: FlaskClient, db: Session, world: World
+) -> None:
+    _deposit(counter, _form(counter, world), [("PET", "2")])
+    deposit = db.scalars(sa.select(Deposit)).one()
+    response = client.application.test_client().get(f"/r/{deposit.verify_code}")
+    assert response.status_code == 200
+    assert 'id="verify-total"><strong>Rp3.000<' in response.get_data(as_text=True)
+
+
+def test_the_check_page_is_a_form_for_the_code_in_the_fragment(
+    client: FlaskClient,
+) -> None:
+    page = client.get("/receipts/verify").get_data(as_text=True)
+    assert 'action="/receipts/verify"' in page and 'name="code"' in page
+    assert "/static/js/verify.js" in page
+
+
 def test_an_unknown_receipt_code_gives_a_readable_404(client: FlaskClient) -> None:
-    for code in ("0" * 26, "not-a-code"):
-        response = client.get(f"/r/{code}")
+    for code in ("0" * 26, "not-a-code", ""):
+        response = client.post("/receipts/verify", data={"code": code})
         assert response.status_code == 404
         assert "Tidak ada bukti dengan kode ini" in response.get_data(as_text=True)
+    assert client.get(f"/r/{'0' * 26}").status_code == 404
 
 
 # -- pure form rules ----------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 /* The cashier's counter: running total, add/remove lines, one submit per form, camera
-   scanning (jsQR, vendored, loaded only when the camera is used) and receipt printing.
+   scanning (jsQR, vendored, loaded only when the camera is used) and the receipt's roll
+   length (app.js has the print button).
    Everything here is a convenience: the page works without it, the server decides. */
 (function () {
   "use strict";
@@ -183,20 +184,19 @@
     document.getElementById("camera-stop").addEventListener("click", stop);
   }
 
-  // -- receipts: print button, and a roll exactly as long as the receipt -------------
+  // -- receipts: a roll exactly as long as the receipt -----------------------------
+  // A stylesheet built through the CSSOM: the page's Content-Security-Policy allows no
+  // <style> element. Browsers without constructable stylesheets print on the 297 mm
+  // page of app.css.
   var receipt = document.getElementById("receipt");
-  if (receipt && document.body.classList.contains("paper-58")) {
+  if (receipt && document.body.classList.contains("paper-58") && document.adoptedStyleSheets) {
+    var roll = new CSSStyleSheet();
+    document.adoptedStyleSheets = document.adoptedStyleSheets.concat([roll]);
     var fitRoll = function () {
       var heightMm = Math.ceil((receipt.getBoundingClientRect().height * 25.4) / 96) + 6;
-      var style = document.getElementById("roll-length") || document.createElement("style");
-      style.id = "roll-length";
-      style.textContent = "@page receipt-58 { size: 58mm " + heightMm + "mm; margin: 0; }";
-      document.head.appendChild(style);
+      roll.replaceSync("@page receipt-58 { size: 58mm " + heightMm + "mm; margin: 0; }");
     };
     fitRoll();
     window.addEventListener("beforeprint", fitRoll);
   }
-  document.querySelectorAll("[data-print]").forEach(function (button) {
-    button.addEventListener("click", function () { window.print(); });
-  });
 })();

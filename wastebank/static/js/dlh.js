@@ -164,7 +164,11 @@
         fillOpacity: 0.95,
         className: "bin-marker fill-" + level,
       });
-      marker.bindTooltip(bin.code + " · " + bin.name + " · " + fill);
+      // A DOM node, never a string: Leaflet puts a string tooltip in as HTML, and a
+      // bin's name is typed by people (a name with markup would run in this page).
+      var tip = document.createElement("span");
+      tip.textContent = bin.code + " · " + bin.name + " · " + fill;
+      marker.bindTooltip(tip);
       marker.addTo(binLayer);
       points.push([bin.lat, bin.lon]);
     });
@@ -294,10 +298,9 @@
     plan.routes.forEach(function (route, index) {
       var tr = document.createElement("tr");
       tr.dataset.route = String(route.id);
-      var swatch = '<span class="route-swatch" style="background:' + ROUTE_COLOURS[index % ROUTE_COLOURS.length] + '"></span>';
       var bins = route.stops.filter(function (stop) { return stop.kind === "stop"; }).length;
       var cells = [
-        swatch + String(index + 1),
+        String(index + 1),
         route.truck,
         String(bins),
         route.distance_km.toFixed(1),
@@ -306,8 +309,14 @@
       ];
       cells.forEach(function (value, i) {
         var td = document.createElement("td");
-        if (i === 0) td.innerHTML = swatch + String(index + 1); // our own markup, no input
-        else td.textContent = value;
+        if (i === 0) {
+          // The colour through the DOM: the page's policy allows no style="" attribute.
+          var swatch = document.createElement("span");
+          swatch.className = "route-swatch";
+          swatch.style.background = ROUTE_COLOURS[index % ROUTE_COLOURS.length];
+          td.appendChild(swatch);
+        }
+        td.appendChild(document.createTextNode(value));
         td.className = ["route-no", "truck", "stops", "km", "hours", "kg"][i];
         tr.appendChild(td);
       });

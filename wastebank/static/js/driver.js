@@ -360,9 +360,13 @@
       L.polyline(stops.map(function (s) { return [s.lat, s.lon]; }), { color: "#1b7a43", weight: 3 }).addTo(map.markers);
       stops.forEach(function (stop) {
         var state = stateOf(stop, pendingByStop);
+        // DOM nodes and attributes, never HTML strings: a facility's name is typed by
+        // people, and Leaflet puts a string icon in as HTML.
+        var pin = document.createElement("span");
+        pin.textContent = String(stop.seq);
         L.marker([stop.lat, stop.lon], {
           title: stop.seq + ". " + (stop.bin || stop.facility_name),
-          icon: L.divIcon({ className: "stop-pin state-" + state, html: String(stop.seq), iconSize: [32, 32] }),
+          icon: L.divIcon({ className: "stop-pin state-" + state, html: pin, iconSize: [32, 32] }),
         }).addTo(map.markers);
       });
     } catch (e) {
