@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from routing import services as routing_services
 from routing.models import Route as PlanRoute
-from routing.models import RoutePlan
+from routing.models import RoutePlan, utcnow
+from routing.services import solving
 from tests import factories
 from tests.routing import conftest as routing_conftest
 from tests.routing.conftest import Fleet
@@ -152,6 +153,33 @@ def test_an_infeasible_plan_is_explained_in_indonesian(
     error = page.locator("#dlh-error")
     expect(error).to_contain_text("Rencana tidak dapat disusun", timeout=30_000)
     expect(error).to_contain_text("AMB-HUGE")
+    db.rollback()
+    assert db.scalar(sa.select(sa.func.count()).select_from(RoutePlan)) == 0
+
+
+def test_a_busy_planner_is_explained_in_indonesian_with_when_to_try_again(
+    desktop: Page, live_server: str, db: Session, bins: Fleet
+) -> None:
+    """Another worker computes Ambon's plan: the page says so in Indonesian and when to
+    come back (the answer's Retry-After), not the server's English sentence."""
+    with Session(db.get_bind()) as session, session.begin():
+        solving.claim_slots(
+            session,
+            "AMB",
+            solving.PlannerLimits(2, 1),
+            holder="other-worker:1:abc",
+            time_limit_s=30,
+            now=utcnow(),
+        )
+    page = desktop
+    _log_in(page, live_server, "dlh")
+    page.goto(live_server + "/dlh")
+    form = page.locator("#plan-form")
+    form.get_by_label("Batas waktu (detik)").fill("1")
+    form.get_by_role("button", name="Susun rute").click()
+    error = page.locator("#dlh-error")
+    expect(error).to_contain_text("Perencana sedang menyusun rencana lain")
+    expect(error).to_contain_text(re.compile(r"dalam (2\d|30) detik"))
     db.rollback()
     assert db.scalar(sa.select(sa.func.count()).select_from(RoutePlan)) == 0
 

@@ -37,7 +37,7 @@
   }
 
   /** A readable Indonesian sentence for an API error envelope. */
-  function describe(status, body) {
+  function describe(status, body, retryAfter) {
     body = body || {};
     var errors = body.errors || {};
     if (status === 401) return T.error_session;
@@ -48,6 +48,8 @@
     if (body.type === "driver_busy") return fmt(T.error_driver_busy, { message: body.message });
     if (body.type === "replan_refused") return fmt(T.error_replan, { message: body.message });
     if (body.type === "distance_source_unavailable") return fmt(T.error_osrm, { message: body.message });
+    if (body.type === "planner_busy") return fmt(T.error_planner_busy, { seconds: retryAfter || "30" });
+    if (body.type === "planner_failed") return T.error_planner_failed;
     var fields = Object.keys(errors);
     if (status === 422 && fields.length) {
       return fmt(T.error_fields, {
@@ -73,7 +75,9 @@
     }).then(
       function (response) {
         return response.json().catch(function () { return {}; }).then(function (body) {
-          if (!response.ok) throw new Error(describe(response.status, body));
+          if (!response.ok) {
+            throw new Error(describe(response.status, body, response.headers.get("Retry-After")));
+          }
           return { body: body, headers: response.headers };
         });
       },
