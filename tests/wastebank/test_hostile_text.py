@@ -256,6 +256,18 @@ PAGES: list[Visit] = [
     Visit("profit and loss", MANAGER, lambda ids: "/banks/BSU01/profit-and-loss"),
     Visit("bank summary", MANAGER, lambda ids: "/banks/BSI01/summary"),
     Visit("member import", MANAGER, lambda ids: "/banks/BSU01/members/import"),
+    Visit(
+        "price page",
+        MANAGER,
+        lambda ids: "/banks/BSU01/prices",
+        shows=("waste_categories.name_id", "banks.name"),
+    ),
+    Visit(
+        "own password",
+        MANAGER,
+        lambda ids: "/account/password",
+        shows=("users.full_name",),
+    ),
     # The DLH: control room with its map and plan preview, dashboard, city reports.
     Visit(
         "control room (map, tooltips, plan preview)",
@@ -290,6 +302,7 @@ PAGES: list[Visit] = [
     ),
     # An admin's city choice.
     Visit("control room cities", "admin", lambda ids: "/dlh", shows=("cities.name",)),
+    Visit("users", "admin", lambda ids: "/users", shows=("users.full_name",)),
     # Public pages.
     Visit(
         "receipt check (QR link)",
