@@ -158,6 +158,7 @@ def _register_blueprints(app: Flask) -> None:
         driver_views,
         notifications_api,
         reports_api,
+        shipment_views,
         views,
     )
 
@@ -177,6 +178,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(counter_views.bp)
     app.register_blueprint(backoffice_views.bp)
+    app.register_blueprint(shipment_views.bp)
     app.register_blueprint(driver_views.bp)
     app.register_blueprint(dlh_views.bp)
     app.register_blueprint(dlh_dashboard.bp)
