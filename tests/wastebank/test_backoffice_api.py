@@ -647,3 +647,27 @@ def test_a_sale_with_a_malformed_idempotency_key_is_refused_and_writes_nothing(
     assert body["type"] == "validation_error"
     assert list(body["errors"]) == ["Idempotency-Key"]
     assert _counts(db) == before
+
+
+def test_a_cashier_reads_a_sale_without_its_cost_and_margin(
+    client: FlaskClient, db: Session, counter_world: World, stocked: dict[str, Any]
+) -> None:
+    """Cost and margin are for managers, DLH and admins (issue #15, item 6)."""
+    sale = client.post(
+        "/api/v1/sales",
+        json={
+            "bank": "BSU1",
+            "buyer": stocked["buyer"],
+            "lines": [{"category": "PET", "quantity": "4", "price_rp": 4000}],
+        },
+        headers=stocked["headers"],
+    ).get_json()
+    for who, sees in (("cashier", False), ("unit_manager", True), ("dlh", True)):
+        headers = _h(db, counter_world, who)
+        one = client.get(f"/api/v1/sales/{sale['id']}", headers=headers).get_json()
+        (listed,) = client.get("/api/v1/banks/BSU1/sales", headers=headers).get_json()
+        for record in (one, one["lines"][0], listed, listed["lines"][0]):
+            assert ("cost_rp" in record and "margin_rp" in record) is sees, who
+            assert (
+                record["amount_rp" if "amount_rp" in record else "total_rp"] == 16_000
+            )
