@@ -15,9 +15,11 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
+from marshmallow import Schema, ValidationError
 
 from wastebank import services
 from wastebank.access import Action, Actor, works_at
+from wastebank.backoffice_schemas import ShipmentCreateSchema, ShipmentReceiveSchema
 from wastebank.backoffice_views import LABELS, _actor, _period
 from wastebank.counter_forms import parse_quantity
 from wastebank.exceptions import (
@@ -32,6 +34,7 @@ from wastebank.exceptions import (
 from wastebank.extensions import db
 from wastebank.idempotency import canonical_hash, new_form_key
 from wastebank.models import Bank, Shipment
+from wastebank.schemas import ReasonSchema
 from wastebank.services import backoffice, shipments
 
 bp = Blueprint("shipments", __name__)
@@ -89,6 +92,27 @@ def _split(error: WasteBankError, codes: list[str]) -> tuple[dict[str, str], lis
         if index < len(codes):
             return {codes[index]: _line_error(error)}, []
     return {}, [_general_error(error)]
+
+
+def _load(
+    schema: Schema, data: dict[str, Any], codes: list[str]
+) -> tuple[dict[str, Any] | None, dict[str, str], list[str]]:
+    """``data`` loaded by the API's own schema (one validation path), or its problems:
+    by waste type (``codes`` in line order), and of the whole form."""
+    try:
+        return schema.load(data), {}, []
+    except ValidationError as exc:
+        messages = exc.messages if isinstance(exc.messages, dict) else {}
+    lines = messages.get("lines")
+    by_line = {
+        codes[index]: _("At most three decimals, and at most 100.000 in one line.")
+        for index in (lines if isinstance(lines, dict) else {})
+        if isinstance(index, int) and index < len(codes)
+    }
+    general = [_("The note is at most 255 characters.")] if "note" in messages else []
+    if not by_line and not general:
+        general = [_("The form could not be saved. Please check it and try again.")]
+    return None, by_line, general
 
 
 # -- the list and the document ---------------------------------------------------------
@@ -221,13 +245,26 @@ def dispatch_shipment(bank_code: str) -> Any:
         return _render_dispatch_form(actor, bank, form, errors=errors, status=422)
     if line_errors:
         return _render_dispatch_form(actor, bank, form, line_errors, status=422)
+    args, line_errors, errors = _load(
+        ShipmentCreateSchema(),
+        {
+            "bank": bank.code,
+            "lines": [
+                {"category": x.category, "quantity": str(x.quantity)} for x in lines
+            ],
+            "note": form["note"] or None,
+        },
+        [line.category for line in lines],
+    )
+    if args is None:
+        return _render_dispatch_form(actor, bank, form, line_errors, errors, 422)
     try:
         shipment, replay = shipments.dispatch_shipment(
             db.session,
             actor,
             bank_code=bank.code,
             lines=lines,
-            note=form["note"] or None,
+            note=args["note"],
             idempotency_key=form["idempotency_key"] or new_form_key(),
             request_hash=canonical_hash(
                 {"lines": [(x.category, str(x.quantity)) for x in lines], **form}
@@ -317,13 +354,25 @@ def receive_shipment(shipment_id: int) -> Any:
             weighed.append(shipments.ShipmentLineInput(code, quantity))
     if line_errors:
         return _render_receive_form(actor, shipment, form, line_errors, status=422)
+    args, line_errors, errors = _load(
+        ShipmentReceiveSchema(),
+        {
+            "lines": [
+                {"category": x.category, "quantity": str(x.quantity)} for x in weighed
+            ],
+            "note": form["note"] or None,
+        },
+        [line.category for line in weighed],
+    )
+    if args is None:
+        return _render_receive_form(actor, shipment, form, line_errors, errors, 422)
     try:
         shipment, replay = shipments.receive_shipment(
             db.session,
             actor,
             shipment.id,
             lines=weighed,
-            note=form["note"] or None,
+            note=args["note"],
             idempotency_key=form["idempotency_key"] or new_form_key(),
             request_hash=canonical_hash(
                 {"lines": [(x.category, str(x.quantity)) for x in weighed], **form}
@@ -350,9 +399,15 @@ def _return(shipment_id: int, decide: Any, done: str) -> Any:
     actor = _actor(Action.SALES_WRITE)
     shipment = shipments.get_shipment(db.session, actor, shipment_id)
     reason = request.form.get("reason", "").strip()
-    if not reason:
+    try:
+        reason = ReasonSchema().load({"reason": reason})["reason"]
+    except ValidationError:
+        problem = _("Longer than maximum length 255.") if reason else None
         return _render_document(
-            actor, shipment, reason_errors={"reason": _("Give the reason.")}, status=422
+            actor,
+            shipment,
+            reason_errors={"reason": problem or _("Give the reason.")},
+            status=422,
         )
     try:
         decide(db.session, actor, shipment.id, reason=reason)

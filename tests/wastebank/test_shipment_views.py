@@ -236,3 +236,35 @@ def test_a_cashier_reads_sales_and_shipments_without_cost_or_margin(
         assert sheet is not None
         headings = [cell.value for cell in sheet[4]]
         assert ("Margin (Rp)" in headings) is sees, headings
+
+
+@pytest.mark.parametrize(
+    ("quantity", "note", "where"),
+    [
+        ("100001", "", "PET"),  # above the API schema's bound
+        ("1,0001", "", "PET"),  # finer than a gram: the service's rule
+        ("1", "x" * 256, None),  # the note's length, as the API allows it
+    ],
+)
+def test_a_dispatch_form_is_checked_like_the_api(
+    client: FlaskClient,
+    db: Session,
+    stocked: World,
+    quantity: str,
+    note: str,
+    where: str | None,
+) -> None:
+    factories.login(client, "mu")
+    page = client.get("/banks/BSU1/shipments/new").get_data(as_text=True)
+    response = client.post(
+        "/banks/BSU1/shipments",
+        data={**_form(page), "category": ["PET"], "quantity": [quantity], "note": note},
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    if where is None:
+        assert "Catatan paling banyak 255 karakter" in page
+    else:
+        assert "Paling banyak tiga desimal" in _row(page, where)
+    db.expire_all()
+    assert db.scalar(sa.select(sa.func.count()).select_from(Shipment)) == 0

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from tests import factories
@@ -447,6 +449,87 @@ def test_both_banks_and_their_overseers_read_a_shipment_and_nobody_else(
         db, _actor(stocked, "sibling_manager"), "BSU2"
     )
     assert rows == []
+
+
+# -- the property: every kilogram is in one place, at one value -------------------------------
+STEPS = st.lists(
+    st.tuples(
+        st.sampled_from(["dispatch", "receive", "cancel", "reject"]),
+        st.integers(min_value=1, max_value=40),  # tenths of a kg, or which shipment
+        st.integers(
+            min_value=0, max_value=12
+        ),  # tenths the induk weighs less (or more)
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(steps=STEPS)
+def test_stock_in_transit_and_money_always_add_up(
+    db: Session, stocked: World, steps: list[tuple[str, int, int]]
+) -> None:
+    """Random dispatches, receipts and returns: each bank's stock equals its movements
+    and is never negative; the unit's stock plus what is in transit plus what it shipped
+    is what it had; the induk paid exactly what its stock of received waste is worth."""
+    try:
+        made: list[int] = []
+        for step, (op, n, less) in enumerate(steps):
+            try:
+                if op == "dispatch":
+                    shipment, _ = _dispatch(
+                        db, key=f"s{step}", PET=str(Decimal(n) / 10)
+                    )
+                    made.append(shipment.id)
+                elif made and op == "receive":
+                    shipment = db.get(Shipment, made[n % len(made)])
+                    assert shipment is not None
+                    weighed = max(
+                        Decimal(0),
+                        Decimal(shipment.lines[0].quantity) + Decimal(6 - less) / 10,
+                    )
+                    _receive(db, shipment.id, key=f"r{step}", PET=str(weighed))
+                elif made:
+                    decide = (
+                        shipments.cancel_shipment
+                        if op == "cancel"
+                        else shipments.reject_shipment
+                    )
+                    decide(db, SYSTEM, made[n % len(made)], reason="test")
+            except (InsufficientStock, InvalidTransition):
+                pass
+            rows = db.scalars(sa.select(Shipment)).all()
+            for bank in (stocked.unit, stocked.induk):
+                for level in db.scalars(
+                    sa.select(StockLevel).where(StockLevel.bank_id == bank.id)
+                ):
+                    moved = db.execute(
+                        sa.select(
+                            sa.func.coalesce(sa.func.sum(StockMovement.quantity), 0),
+                            sa.func.coalesce(sa.func.sum(StockMovement.value_rp), 0),
+                        ).where(
+                            StockMovement.bank_id == bank.id,
+                            StockMovement.category_id == level.category_id,
+                        )
+                    ).one()
+                    assert (level.quantity, level.value_rp) == tuple(moved)
+                    assert level.quantity >= 0 and level.value_rp >= 0
+            unit_pet = _stock(db, "BSU1").get("PET", (Decimal(0), 0))
+            away = [s for s in rows if s.status in ("in_transit", "received")]
+            assert unit_pet[0] + sum(s.lines[0].quantity for s in away) == 10
+            assert unit_pet[1] + sum(s.cost_rp for s in away) == 35_000
+            received = [s for s in rows if s.status == "received"]
+            paid = sum(out for _c, _in, out in _cash(db, "BSI"))
+            assert paid == sum(s.value_rp or 0 for s in received)
+            assert _stock(db, "BSI").get("PET", (0, 0))[1] == paid
+            assert sum(i for _c, i, _out in _cash(db, "BSU1")) == paid
+    finally:
+        db.rollback()
 
 
 # -- concurrency ---------------------------------------------------------------------------
