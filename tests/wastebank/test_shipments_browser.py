@@ -93,6 +93,15 @@ def test_a_unit_ships_from_a_phone_and_the_induk_receives_at_its_prices(
     )
     (artifacts_dir / "shipment-dispatch-note.pdf").write_bytes(pdf)
     page.emulate_media(media="screen")
+    # The unit's page: out of stock, in transit, not yet money.
+    page.get_by_role("link", name="Administrasi", exact=True).last.click()
+    expect(page.locator("#stock tr[data-category=PET] td").nth(1)).to_have_text("2")
+    expect(page.locator("#in-transit")).to_contain_text("BSU1-P000002")
+    _fits(page, 390)
+    page.screenshot(
+        path=str(artifacts_dir / "shipment-unit-home-390.png"), full_page=True
+    )
+    page.go_back()
 
     # The induk's cashier, at the counter PC: the shipment waits in transit.
     _login(desktop, live_server, "ki")

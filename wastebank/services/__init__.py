@@ -1,7 +1,9 @@
 """Services: session first, an actor where the action is scoped; flush, never commit.
 
 :mod:`wastebank.services.core` holds organisations, users, login, members and cards;
-:mod:`wastebank.services.counter` the catalogue, prices, deposits, savings and withdrawals.
+:mod:`wastebank.services.counter` the catalogue, prices, deposits, savings and withdrawals;
+:mod:`wastebank.services.backoffice` stock, sales, the books; and
+:mod:`wastebank.services.shipments` a unit's shipments to its induk.
 """
 
 from __future__ import annotations

@@ -71,7 +71,6 @@ from wastebank.services.core import (
     next_receipt_no,
     period_bounds,
     require,
-    visible_bank_filter,
 )
 from wastebank.services.counter import local_date, price_in_force
 
@@ -145,25 +144,6 @@ def list_shipments(
     if until is not None:
         query = query.where(Shipment.dispatched_at < until)
     return bank, list(session.scalars(query))
-
-
-def shipments_in_transit(session: SessionLike, actor: Actor) -> list[Shipment]:
-    """Every shipment in transit from or to a bank the actor reaches (for the home page)."""
-    require(actor, Action.BOOKS_READ)
-    visible = sa.select(Bank.id).where(visible_bank_filter(actor))
-    return list(
-        session.scalars(
-            sa.select(Shipment)
-            .where(
-                Shipment.status == "in_transit",
-                sa.or_(
-                    Shipment.bank_id.in_(visible), Shipment.induk_bank_id.in_(visible)
-                ),
-            )
-            .options(selectinload(Shipment.lines))
-            .order_by(Shipment.dispatched_at, Shipment.id)
-        )
-    )
 
 
 # -- dispatch ------------------------------------------------------------------------------
