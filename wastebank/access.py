@@ -53,7 +53,13 @@ class Action(StrEnum):
     # A driver's reports on the stops of their own routes: collected, skipped, unloaded.
     ROUTE_EVENTS_WRITE = "route-events:write"
     BOOKS_READ = "books:read"  # stock, sales, cash book, the books and their summaries
-    SALES_WRITE = "sales:write"  # buyers, sales and shipments to the induk
+    SALES_WRITE = (
+        "sales:write"  # buyers, sales; a unit's shipments; an induk's rejections
+    )
+    # Weigh and receive a shipment from a unit at the induk (the induk's own staff only).
+    SHIPMENTS_RECEIVE = "shipments:receive"
+    # The purchase cost and margin of sales and shipments: managers, DLH and admins.
+    COSTS_READ = "costs:read"
     STOCK_ADJUST = "stock:adjust"  # stock-taking corrections with a reason
     CASH_WRITE = "cash:write"  # expenses and other income in the cash book
     REPORTS_READ = "reports:read"  # the city's diversion report and its inputs
@@ -73,9 +79,12 @@ _COUNTER = _STAFF_READ | {
     Action.WITHDRAWALS_PAY,
     # The back office's books are read at the counter too (stock, buku kas).
     Action.BOOKS_READ,
+    # At an induk the cashiers weigh what the units bring, as they weigh deposits.
+    Action.SHIPMENTS_RECEIVE,
 }
 _MANAGEMENT = {
     Action.SALES_WRITE,
+    Action.COSTS_READ,
     Action.STOCK_ADJUST,
     Action.CASH_WRITE,
     Action.PRICES_WRITE,
@@ -102,6 +111,8 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
         Action.ROUTES_READ,
         Action.ROUTES_WRITE,
         Action.BOOKS_READ,
+        # DLH supervises the banks' books, the profit and loss with its margins too.
+        Action.COSTS_READ,
         Action.REPORTS_READ,
         Action.WASTE_FLOWS_WRITE,
     },
@@ -187,6 +198,21 @@ def oversees(actor: Actor, bank: BankRef) -> bool:
         and actor.bank_id is not None
         and bank.parent_id == actor.bank_id
     )
+
+
+def works_at(actor: Actor, bank_id: int) -> bool:
+    """Whether ``actor`` is the bank's own staff (or an admin).
+
+    A bank's own decisions are not taken by staff who merely reach it: an induk's manager
+    reaches its units but does not dispatch their shipments, and a unit's staff reach
+    their shipment but do not receive it for the induk.
+
+    :param actor: the acting user.
+    :param bank_id: the bank whose decision it is.
+    """
+    if actor.role is Role.ADMIN:
+        return True
+    return actor.role in BANK_ROLES and actor.bank_id == bank_id
 
 
 def reaches_city(actor: Actor, city_id: int | None) -> bool:

@@ -165,6 +165,7 @@ def _register_blueprints(app: Flask) -> None:
         price_views,
         receipt_views,
         reports_api,
+        shipment_views,
         users_api,
         users_views,
         views,
@@ -189,6 +190,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(receipt_views.bp)
     app.register_blueprint(backoffice_views.bp)
     app.register_blueprint(price_views.bp)
+    app.register_blueprint(shipment_views.bp)
     app.register_blueprint(driver_views.bp)
     app.register_blueprint(dlh_views.bp)
     app.register_blueprint(dlh_dashboard.bp)

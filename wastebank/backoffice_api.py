@@ -1,7 +1,10 @@
-"""JSON API of the back office under ``/api/v1``: stock, buyers, sales, cash book, totals.
+"""JSON API of the back office under ``/api/v1``: stock, buyers, sales, shipments, cash
+book, totals.
 
-Thin adapters over :mod:`wastebank.services.backoffice`. POSTs that create money or stock
-records need an ``Idempotency-Key`` header, as deposits do.
+Thin adapters over :mod:`wastebank.services.backoffice` and
+:mod:`wastebank.services.shipments`. POSTs that create money or stock records need an
+``Idempotency-Key`` header, as deposits do. The purchase cost and margin of sales and
+shipments are left out of the answers of those who may not read them (cashiers).
 """
 
 from __future__ import annotations
@@ -10,13 +13,16 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Response
+from flask import Response, jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import Schema
 
 from wastebank import backoffice_xlsx
+from wastebank.access import Action, Actor
 from wastebank.auth import api_actor, authenticate_bearer
 from wastebank.backoffice_schemas import (
+    COST_FIELDS,
     BuyerCreateSchema,
     BuyerSchema,
     CashBookSchema,
@@ -27,6 +33,10 @@ from wastebank.backoffice_schemas import (
     ProfitAndLossSchema,
     SaleCreateSchema,
     SaleSchema,
+    ShipmentCreateSchema,
+    ShipmentQueryArgsSchema,
+    ShipmentReceiveSchema,
+    ShipmentSchema,
     SipsnQueryArgsSchema,
     SipsnRowSchema,
     StockAdjustmentCreateSchema,
@@ -35,8 +45,8 @@ from wastebank.backoffice_schemas import (
 )
 from wastebank.extensions import db
 from wastebank.idempotency import created, request_hash
-from wastebank.schemas import IdempotencyHeaderSchema
-from wastebank.services import backoffice, get_bank
+from wastebank.schemas import IdempotencyHeaderSchema, ReasonSchema
+from wastebank.services import backoffice, get_bank, shipments
 from wastebank.spreadsheets import XLSX_CONTENT_TYPE
 
 bp = Blueprint(
@@ -50,6 +60,16 @@ bp = Blueprint(
 @bp.before_request
 def _require_token() -> None:
     authenticate_bearer()
+
+
+def _dump(schema: type[Schema], obj: Any, actor: Actor, *, many: bool = False) -> Any:
+    """``obj`` as JSON; without cost and margin for a reader who may not see them.
+
+    The response schema documents every field; the answer leaves these out rather than
+    sending them empty, so nothing about a purchase cost reaches a cashier.
+    """
+    hidden = () if actor.can(Action.COSTS_READ) else COST_FIELDS
+    return jsonify(schema(many=many, exclude=hidden).dump(obj))
 
 
 # -- stock ---------------------------------------------------------------------------------
@@ -108,10 +128,11 @@ class Buyers(MethodView):
 @bp.response(201, SaleSchema)
 @bp.alt_response(409, description="Not enough stock, or a reused Idempotency-Key")
 def record_sale(headers: dict[str, Any], args: dict[str, Any]) -> Any:
-    """Record a sale; to the bank's induk it is a shipment, received by the induk too."""
+    """Record a sale to a pengepul or industry buyer (to the induk: ``/shipments``)."""
+    actor = api_actor()
     sale, replayed = backoffice.record_sale(
         db.session,
-        api_actor(),
+        actor,
         bank_code=args["bank"],
         buyer_id=args["buyer"],
         lines=[
@@ -128,25 +149,136 @@ def record_sale(headers: dict[str, Any], args: dict[str, Any]) -> Any:
         request_hash=request_hash(),
     )
     db.session.commit()
-    return created(sale, replayed)
+    return created(_dump(SaleSchema, sale, actor), replayed)
 
 
 @bp.route("/sales/<int:sale_id>")
 @bp.response(200, SaleSchema)
 def get_sale(sale_id: int) -> Any:
-    """One sale with its lines, costs and margin."""
-    return backoffice.get_sale(db.session, api_actor(), sale_id)
+    """One sale with its lines (costs and margin for managers, DLH and admins)."""
+    actor = api_actor()
+    return _dump(SaleSchema, backoffice.get_sale(db.session, actor, sale_id), actor)
 
 
 @bp.route("/banks/<string:bank_code>/sales")
 @bp.arguments(PeriodQueryArgsSchema, location="query")
 @bp.response(200, SaleSchema(many=True))
 def list_sales(args: dict[str, Any], bank_code: str) -> Any:
-    """The buku penjualan of a period (local dates, ``to`` inclusive)."""
+    """The sales of a period (local dates, ``to`` inclusive); shipments: ``/shipments``."""
+    actor = api_actor()
     book = backoffice.sales_book(
-        db.session, api_actor(), bank_code, start=args["from_"], end=args["to"]
+        db.session, actor, bank_code, start=args["from_"], end=args["to"]
     )
-    return book.sales
+    return _dump(SaleSchema, book.sales, actor, many=True)
+
+
+# -- shipments to the induk -----------------------------------------------------------------
+@bp.route("/shipments", methods=["POST"])
+@bp.arguments(IdempotencyHeaderSchema, location="headers")
+@bp.arguments(ShipmentCreateSchema)
+@bp.response(201, ShipmentSchema)
+@bp.alt_response(409, description="Not enough stock, or a reused Idempotency-Key")
+def dispatch_shipment(headers: dict[str, Any], args: dict[str, Any]) -> Any:
+    """Dispatch a shipment from a unit to its induk (the unit's own staff): quantities
+    only; it is in transit until the induk receives it."""
+    actor = api_actor()
+    shipment, replayed = shipments.dispatch_shipment(
+        db.session,
+        actor,
+        bank_code=args["bank"],
+        lines=[
+            shipments.ShipmentLineInput(line["category"], line["quantity"])
+            for line in args["lines"]
+        ],
+        note=args["note"],
+        idempotency_key=headers["idempotency_key"],
+        request_hash=request_hash(),
+    )
+    db.session.commit()
+    return created(_dump(ShipmentSchema, shipment, actor), replayed)
+
+
+@bp.route("/shipments/<int:shipment_id>")
+@bp.response(200, ShipmentSchema)
+def get_shipment(shipment_id: int) -> Any:
+    """One shipment, seen from the unit or from its induk."""
+    actor = api_actor()
+    shipment = shipments.get_shipment(db.session, actor, shipment_id)
+    return _dump(ShipmentSchema, shipment, actor)
+
+
+@bp.route("/banks/<string:bank_code>/shipments")
+@bp.arguments(ShipmentQueryArgsSchema, location="query")
+@bp.response(200, ShipmentSchema(many=True))
+def list_shipments(args: dict[str, Any], bank_code: str) -> Any:
+    """A unit's shipments to its induk, or an induk's from its units; newest first."""
+    actor = api_actor()
+    _bank, rows = shipments.list_shipments(
+        db.session,
+        actor,
+        bank_code,
+        status=args["status"],
+        start=args["from_"],
+        end=args["to"],
+    )
+    return _dump(ShipmentSchema, rows, actor, many=True)
+
+
+@bp.route("/shipments/<int:shipment_id>/receive", methods=["POST"])
+@bp.arguments(IdempotencyHeaderSchema, location="headers")
+@bp.arguments(ShipmentReceiveSchema)
+@bp.response(200, ShipmentSchema)
+@bp.alt_response(409, description="Not in transit, or a reused Idempotency-Key")
+def receive_shipment(
+    headers: dict[str, Any], args: dict[str, Any], shipment_id: int
+) -> Any:
+    """Receive a shipment at the induk (the induk's own managers and cashiers): the
+    weighed quantity of every line, valued at the induk's buying prices today."""
+    actor = api_actor()
+    shipment, replayed = shipments.receive_shipment(
+        db.session,
+        actor,
+        shipment_id,
+        lines=[
+            shipments.ShipmentLineInput(line["category"], line["quantity"])
+            for line in args["lines"]
+        ],
+        note=args["note"],
+        idempotency_key=headers["idempotency_key"],
+        request_hash=request_hash(),
+    )
+    db.session.commit()
+    return (
+        _dump(ShipmentSchema, shipment, actor),
+        200,
+        {"Idempotent-Replayed": "true" if replayed else "false"},
+    )
+
+
+@bp.route("/shipments/<int:shipment_id>/reject", methods=["POST"])
+@bp.arguments(ReasonSchema)
+@bp.response(200, ShipmentSchema)
+def reject_shipment(args: dict[str, Any], shipment_id: int) -> Any:
+    """The induk's manager refuses a shipment in transit; it goes back to the unit."""
+    actor = api_actor()
+    shipment = shipments.reject_shipment(
+        db.session, actor, shipment_id, reason=args["reason"]
+    )
+    db.session.commit()
+    return _dump(ShipmentSchema, shipment, actor)
+
+
+@bp.route("/shipments/<int:shipment_id>/cancel", methods=["POST"])
+@bp.arguments(ReasonSchema)
+@bp.response(200, ShipmentSchema)
+def cancel_shipment(args: dict[str, Any], shipment_id: int) -> Any:
+    """The unit's manager calls back a shipment in transit; it goes back into stock."""
+    actor = api_actor()
+    shipment = shipments.cancel_shipment(
+        db.session, actor, shipment_id, reason=args["reason"]
+    )
+    db.session.commit()
+    return _dump(ShipmentSchema, shipment, actor)
 
 
 # -- cash book -----------------------------------------------------------------------------

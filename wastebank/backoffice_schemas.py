@@ -14,11 +14,17 @@ from wastebank.models import (
     BUYER_KINDS,
     EXPENSE_CATEGORIES,
     INCOME_CATEGORIES,
+    SALE_BUYER_KINDS,
+    SHIPMENT_STATUSES,
 )
 from wastebank.schemas import _CODE, _ID, StrippedSchema
 
 _RP = validate.Range(min=0, max=10**12)
 _QUANTITY = validate.Range(min=0, min_inclusive=False, max=100_000)
+_COSTS = "purchase cost: shown to managers, DLH and admins only"
+#: The fields of a sale's or shipment's dump that only readers of costs get
+#: (:data:`wastebank.access.Action.COSTS_READ`); the API leaves them out for the others.
+COST_FIELDS = ("cost_rp", "margin_rp", "lines.cost_rp", "lines.margin_rp")
 
 
 class PeriodQueryArgsSchema(Schema):
@@ -64,7 +70,11 @@ class StockAdjustmentSchema(Schema):
 # -- buyers and sales ------------------------------------------------------------------
 class BuyerCreateSchema(StrippedSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    kind = fields.String(required=True, validate=validate.OneOf(BUYER_KINDS))
+    kind = fields.String(
+        required=True,
+        validate=validate.OneOf(SALE_BUYER_KINDS),
+        metadata={"description": "a unit ships to its induk: POST /shipments"},
+    )
     phone = fields.String(load_default=None, validate=validate.Length(max=20))
     address = fields.String(load_default=None, validate=validate.Length(max=255))
     nib = fields.String(
@@ -77,7 +87,12 @@ class BuyerSchema(Schema):
     id = fields.Integer()
     bank = fields.Function(lambda b: b.bank.code)
     name = fields.String()
-    kind = fields.String(metadata={"enum": list(BUYER_KINDS)})
+    kind = fields.String(
+        metadata={
+            "enum": list(BUYER_KINDS),
+            "description": "induk: from before shipments",
+        }
+    )
     induk = fields.Function(lambda b: b.induk_bank.code if b.induk_bank else None)
     phone = fields.String(allow_none=True)
     address = fields.String(allow_none=True)
@@ -129,8 +144,8 @@ class SaleLineSchema(Schema):
     quantity = fields.Decimal(as_string=True)
     price_rp = fields.Integer(allow_none=True)
     amount_rp = fields.Integer()
-    cost_rp = fields.Integer(metadata={"description": "average purchase cost"})
-    margin_rp = fields.Integer()
+    cost_rp = fields.Integer(metadata={"description": f"average {_COSTS}"})
+    margin_rp = fields.Integer(metadata={"description": _COSTS})
 
 
 class SaleSchema(Schema):
@@ -138,17 +153,118 @@ class SaleSchema(Schema):
     receipt_no = fields.String()
     bank = fields.Function(lambda s: s.bank.code)
     buyer = fields.Nested(BuyerSchema)
-    shipped_to = fields.Function(
-        lambda s: s.shipped_to_bank.code if s.shipped_to_bank else None,
-        metadata={"description": "the induk that received this shipment"},
-    )
     lines = fields.List(fields.Nested(SaleLineSchema))
     total_rp = fields.Integer()
-    cost_rp = fields.Integer()
-    margin_rp = fields.Integer()
+    cost_rp = fields.Integer(metadata={"description": _COSTS})
+    margin_rp = fields.Integer(metadata={"description": _COSTS})
     total_weight_kg = fields.Decimal(as_string=True)
     note = fields.String(allow_none=True)
     occurred_at = fields.AwareDateTime()
+
+
+# -- shipments to the induk -------------------------------------------------------------
+class ShipmentLineCreateSchema(Schema):
+    category = fields.String(required=True, validate=_CODE)
+    quantity = fields.Decimal(
+        required=True,
+        validate=_QUANTITY,
+        metadata={"description": "in the category's unit (kg for kg categories)"},
+    )
+
+
+class ShipmentCreateSchema(Schema):
+    bank = fields.String(
+        required=True, validate=_CODE, metadata={"description": "the unit that ships"}
+    )
+    lines = fields.List(
+        fields.Nested(ShipmentLineCreateSchema),
+        required=True,
+        validate=validate.Length(min=1, max=50),
+        metadata={"description": "quantities only: the induk prices what it receives"},
+    )
+    note = fields.String(load_default=None, validate=validate.Length(max=255))
+
+
+class ShipmentLineReceiveSchema(Schema):
+    category = fields.String(required=True, validate=_CODE)
+    quantity = fields.Decimal(
+        required=True,
+        validate=validate.Range(min=0, max=100_000),
+        metadata={"description": "weighed at the induk; 0 when none of it arrived"},
+    )
+
+
+class ShipmentReceiveSchema(Schema):
+    lines = fields.List(
+        fields.Nested(ShipmentLineReceiveSchema),
+        required=True,
+        validate=validate.Length(min=1, max=50),
+        metadata={"description": "every waste type of the shipment, once"},
+    )
+    note = fields.String(load_default=None, validate=validate.Length(max=255))
+
+
+class ShipmentQueryArgsSchema(PeriodQueryArgsSchema):
+    """A bank's shipments by status and dispatch date (local days, inclusive)."""
+
+    status = fields.String(
+        load_default=None, validate=validate.OneOf(SHIPMENT_STATUSES)
+    )
+
+
+class ShipmentLineSchema(Schema):
+    category = fields.String(attribute="category_code")
+    category_name = fields.String()
+    material = fields.String()
+    unit = fields.String()
+    quantity = fields.Decimal(as_string=True, metadata={"description": "dispatched"})
+    received_quantity = fields.Decimal(
+        as_string=True,
+        allow_none=True,
+        metadata={"description": "weighed at the induk"},
+    )
+    variance = fields.Decimal(
+        as_string=True,
+        allow_none=True,
+        metadata={"description": "received - dispatched"},
+    )
+    price_rp = fields.Integer(
+        allow_none=True, metadata={"description": "the induk's buying price per unit"}
+    )
+    amount_rp = fields.Integer(allow_none=True)
+    cost_rp = fields.Integer(metadata={"description": f"the unit's average {_COSTS}"})
+    margin_rp = fields.Integer(allow_none=True, metadata={"description": _COSTS})
+
+
+class ShipmentSummarySchema(Schema):
+    """A shipment without its lines or money (the cash book's list of those in transit)."""
+
+    id = fields.Integer()
+    receipt_no = fields.String(metadata={"description": "the dispatch note's number"})
+    bank = fields.Function(lambda s: s.bank.code, metadata={"description": "from"})
+    induk = fields.Function(lambda s: s.induk_bank.code, metadata={"description": "to"})
+    status = fields.String(metadata={"enum": list(SHIPMENT_STATUSES)})
+    total_weight_kg = fields.Decimal(as_string=True, metadata={"description": "sent"})
+    dispatched_at = fields.AwareDateTime()
+
+
+class ShipmentSchema(ShipmentSummarySchema):
+    lines = fields.List(fields.Nested(ShipmentLineSchema))
+    received_weight_kg = fields.Decimal(as_string=True, allow_none=True)
+    value_rp = fields.Integer(
+        allow_none=True,
+        metadata={"description": "what the induk pays; null until received"},
+    )
+    cost_rp = fields.Integer(metadata={"description": _COSTS})
+    margin_rp = fields.Integer(allow_none=True, metadata={"description": _COSTS})
+    note = fields.String(allow_none=True)
+    received_at = fields.AwareDateTime(allow_none=True)
+    receive_note = fields.String(allow_none=True)
+    returned_at = fields.AwareDateTime(
+        allow_none=True,
+        metadata={"description": "rejected or cancelled: back at the unit"},
+    )
+    return_reason = fields.String(allow_none=True)
 
 
 # -- cash book ---------------------------------------------------------------------------
@@ -201,6 +317,10 @@ class CashBookSchema(Schema):
     out_rp = fields.Integer()
     closing_rp = fields.Integer()
     lines = fields.List(fields.Nested(CashLineSchema))
+    in_transit = fields.List(
+        fields.Nested(ShipmentSummarySchema),
+        metadata={"description": "shipments not yet received: no money has moved"},
+    )
 
 
 class ProfitAndLossSchema(Schema):
@@ -214,6 +334,14 @@ class ProfitAndLossSchema(Schema):
     expenses_rp = fields.Dict(keys=fields.String(), values=fields.Integer())
     total_expenses_rp = fields.Integer()
     net_rp = fields.Integer()
+    shipments_rp = fields.Integer(
+        metadata={"description": "of sales_rp: shipments the induk received"}
+    )
+    in_transit_cost_rp = fields.Integer(
+        metadata={
+            "description": "shipments not received at the end, at cost; not in net"
+        }
+    )
 
 
 class FiguresSchema(Schema):
@@ -225,6 +353,9 @@ class FiguresSchema(Schema):
     managed_kg = fields.Decimal(as_string=True)
     sold_kg = fields.Decimal(as_string=True)
     shipped_kg = fields.Decimal(as_string=True)
+    in_transit_kg = fields.Decimal(
+        as_string=True, metadata={"description": "of shipped_kg: not yet received"}
+    )
     sales_rp = fields.Integer()
     cost_of_sales_rp = fields.Integer()
     margin_rp = fields.Integer()

@@ -1,7 +1,9 @@
 """The back office in the browser (Indonesian first): stock, sales, cash book, the books.
 
 Managers sell, adjust stock and write expenses for the banks they reach (an induk's manager
-also for its units); cashiers and DLH staff read. Every book is a printable page and, with
+also for its units); cashiers and DLH staff read, cashiers without the purchase cost and
+margin of sales. Shipments to the induk have their own pages
+(:mod:`wastebank.shipment_views`). Every book is a printable page and, with
 ``?format=xlsx``, a spreadsheet. Money forms carry an idempotency key made when the page is
 rendered, so a double-click or a refresh records once (POST/redirect/GET).
 """
@@ -18,7 +20,7 @@ from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
 from wastebank import backoffice_xlsx, ledger, member_import, services
-from wastebank.access import Action, Actor, Role
+from wastebank.access import Action, Actor, Role, works_at
 from wastebank.auth import ui_actor
 from wastebank.backoffice_schemas import (
     BuyerCreateSchema,
@@ -40,13 +42,13 @@ from wastebank.extensions import db
 from wastebank.idempotency import canonical_hash, new_form_key
 from wastebank.messages import N_
 from wastebank.models import (
-    BUYER_KINDS,
     EXPENSE_CATEGORIES,
     INCOME_CATEGORIES,
+    SALE_BUYER_KINDS,
     Bank,
     utcnow,
 )
-from wastebank.services import backoffice
+from wastebank.services import backoffice, shipments
 
 bp = Blueprint("backoffice", __name__)
 
@@ -57,6 +59,11 @@ LABELS = {
     "industry": N_("industry"),
     "induk": N_("induk bank"),
     "unit": N_("unit bank"),
+    # shipments to the induk
+    "in_transit": N_("in transit"),
+    "received": N_("received"),
+    "rejected": N_("rejected by the induk"),
+    "cancelled": N_("cancelled by the unit"),
     # cash-book categories
     "sale": N_("sale"),
     "purchase": N_("purchase from a unit"),
@@ -180,7 +187,9 @@ def _error_message(
     if isinstance(error, InvalidReference):
         return _("A waste type is not in the catalogue.")
     if isinstance(error, InvalidValue) and error.field == "kind":
-        return _("This bank belongs to no induk.")
+        return _("A buyer is a pengepul or an industry buyer.")
+    if isinstance(error, InvalidValue) and error.field == "buyer":
+        return _("Waste for the induk is sent as a shipment, not sold.")
     return _("The form could not be saved. Please check it and try again.")
 
 
@@ -241,6 +250,9 @@ def _render_home(
 ) -> tuple[str, int]:
     if stock is None:
         _bank, stock = backoffice.stock(db.session, actor, bank.code)
+    _bank, in_transit = shipments.list_shipments(
+        db.session, actor, bank.code, status="in_transit"
+    )
     page = render_template(
         "backoffice/bank.html",
         bank=bank,
@@ -249,6 +261,11 @@ def _render_home(
         buyers=backoffice.list_buyers(db.session, actor, bank.code),
         categories=services.list_categories(db.session),
         can_sell=actor.can(Action.SALES_WRITE),
+        can_ship=actor.can(Action.SALES_WRITE)
+        and bank.parent_id is not None
+        and works_at(actor, bank.id),
+        can_receive=actor.can(Action.SHIPMENTS_RECEIVE) and works_at(actor, bank.id),
+        in_transit=in_transit,
         can_adjust=actor.can(Action.STOCK_ADJUST),
         can_write_cash=actor.can(Action.CASH_WRITE),
         can_set_prices=actor.can(Action.PRICES_WRITE),
@@ -256,7 +273,7 @@ def _render_home(
         adjustment_errors=adjustment_errors or [],
         buyer_form=buyer_form or {},
         buyer_errors=buyer_errors or [],
-        buyer_kinds=BUYER_KINDS if bank.parent_id else BUYER_KINDS[:2],
+        buyer_kinds=SALE_BUYER_KINDS,
         books=tuple(backoffice_xlsx.BANK_BOOKS),
         year=_today(bank).year,
     )
@@ -363,10 +380,16 @@ def _render_sale_form(
         "backoffice/sale_new.html",
         bank=bank,
         stock=[row for row in stock if row.quantity > 0],
-        buyers=backoffice.list_buyers(db.session, actor, bank.code),
+        # Waste for the induk goes as a shipment (quantities only), never as a sale.
+        buyers=[
+            buyer
+            for buyer in backoffice.list_buyers(db.session, actor, bank.code)
+            if buyer.kind in SALE_BUYER_KINDS
+        ],
         form=form,
         lines=lines,
         errors=errors or [],
+        can_ship=bank.parent_id is not None and works_at(actor, bank.id),
     )
     return page, status
 
@@ -383,7 +406,7 @@ def new_sale(bank_code: str) -> Any:
 @bp.post("/banks/<bank_code>/sales")
 @login_required
 def record_sale(bank_code: str) -> Any:
-    """Record a sale (or a shipment to the induk) and show its receipt."""
+    """Record a sale to a pengepul or industry buyer and show its receipt."""
     actor = _actor(Action.SALES_WRITE)
     bank = services.get_bank(db.session, actor, bank_code)
     rows = zip(
@@ -481,7 +504,11 @@ def sale_receipt(sale_id: int) -> Any:
     """A sale's receipt (nota penjualan), A5 for the buyer and the bank's file."""
     actor = _actor()
     sale = backoffice.get_sale(db.session, actor, sale_id)
-    return render_template("backoffice/sale_receipt.html", sale=sale)
+    return render_template(
+        "backoffice/sale_receipt.html",
+        sale=sale,
+        show_costs=actor.can(Action.COSTS_READ),
+    )
 
 
 # -- cash book -------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from openpyxl.utils import get_column_letter
 from wastebank.access import Actor
 from wastebank.exceptions import NotFound
 from wastebank.extensions import SessionLike
-from wastebank.models import Bank, SaleLine
+from wastebank.models import Bank
 from wastebank.services import Statement, StatementLine, backoffice
 from wastebank.spreadsheets import XLSX_CONTENT_TYPE, xlsx_bytes
 
@@ -185,35 +185,34 @@ def _weighing_book(
 def _sales_book(
     book: backoffice.SalesBook, start: dt.date | None, end: dt.date | None
 ) -> bytes:
-    """The buku penjualan, one row per line, with cost and margin."""
+    """The buku penjualan, one row per line (sales and shipments to the induk), with
+    cost and margin for readers of costs; a shipment in transit has no amount."""
     zone = book.bank.timezone
-    columns: list[_Column[SaleLine]] = [
+    columns: list[_Column[backoffice.SalesBookRow]] = [
+        _Column(_("Date"), lambda row: _local(row.at, zone), total=_("Total")),
+        _Column(_("Receipt"), lambda row: row.receipt_no),
+        _Column(_("Buyer"), lambda row: row.buyer),
+        _Column(_("Waste type"), lambda row: row.category_name, total=_("kg")),
+        _Column(_("Quantity"), lambda row: row.quantity, total=book.total_weight_kg),
+        _Column(_("Unit"), lambda row: row.unit, total="kg"),
+        _Column(_("Price (Rp)"), lambda row: _blank_if_none(row.price_rp)),
         _Column(
-            _("Date"),
-            lambda line: _local(line.sale.occurred_at, zone),
-            total=_("Total"),
+            _("Sale amount (Rp)"),
+            lambda row: _("in transit") if row.in_transit else row.amount_rp,
+            total=book.total_rp,
         ),
-        _Column(_("Receipt"), lambda line: line.sale.receipt_no),
-        _Column(_("Buyer"), lambda line: line.sale.buyer.name),
-        _Column(_("Waste type"), lambda line: line.category_name, total=_("kg")),
-        _Column(
-            _("Quantity"),
-            lambda line: Decimal(line.quantity),
-            total=book.total_weight_kg,
-        ),
-        _Column(_("Unit"), lambda line: line.unit, total="kg"),
-        _Column(
-            _("Price (Rp)"), lambda line: "" if line.price_rp is None else line.price_rp
-        ),
-        _Column(
-            _("Sale amount (Rp)"), lambda line: line.amount_rp, total=book.total_rp
-        ),
-        _Column(_("Cost (Rp)"), lambda line: line.cost_rp, total=book.cost_rp),
-        _Column(_("Margin (Rp)"), lambda line: line.margin_rp, total=book.margin_rp),
     ]
+    if book.show_costs:
+        columns += [
+            _Column(_("Cost (Rp)"), lambda row: row.cost_rp, total=book.cost_rp),
+            _Column(
+                _("Margin (Rp)"),
+                lambda row: _blank_if_none(row.margin_rp),
+                total=book.margin_rp,
+            ),
+        ]
     subtitle = f"{book.bank.code} · {_period_text(start, end)}"
-    lines = [line for sale in book.sales for line in sale.lines]
-    return _sheet(_("Sales book"), subtitle, columns, lines)
+    return _sheet(_("Sales book"), subtitle, columns, book.rows)
 
 
 def _cash_book(
@@ -386,6 +385,7 @@ def summary_download(result: backoffice.Summary, code: str) -> Response:
         figure(_("Bought (Rp)"), "received_rp"),
         figure(_("Sold (kg)"), "sold_kg"),
         figure(_("Shipped to induk (kg)"), "shipped_kg"),
+        figure(_("Of which in transit (kg)"), "in_transit_kg"),
         figure(_("Sales (Rp)"), "sales_rp"),
         figure(_("Cost of sales (Rp)"), "cost_of_sales_rp"),
         figure(_("Margin (Rp)"), "margin_rp"),

@@ -1,9 +1,11 @@
-"""Demo data of the back office: buyers, a few sales, a shipment to the induk, expenses.
+"""Demo data of the back office: buyers, a few sales, shipments to the induk, expenses.
 
 Runs after :func:`wastebank.demo_counter.load_counter`, so the units have stock from their
-deposits. BSU01 sells to a pengepul in Batu Merah, BSU02 ships its plastics to the induk
-BSI01, and BSI01 sells on to a recycler; each pays a few running costs. Selling prices are
-the average purchase cost plus a margin, rounded to Rp50.
+deposits. BSU01 sells to a pengepul in Batu Merah; BSU02 shipped most of its waste to the
+induk BSI01 yesterday, and BSI01 weighed it (a little lighter: wet cardboard dries) and
+received it at its prices; BSU03's shipment of today is still in transit. BSI01 sells on
+to a recycler; each pays a few running costs. Selling prices are the average purchase
+cost plus a margin, rounded to Rp50.
 """
 
 from __future__ import annotations
@@ -14,12 +16,12 @@ from decimal import Decimal
 
 from wastebank.access import SYSTEM
 from wastebank.extensions import SessionLike
-from wastebank.services import backoffice
+from wastebank.models import Shipment
+from wastebank.services import backoffice, shipments
 
 #: (bank, buyer name, kind, phone)
 BUYERS = [
     ("BSU01", "Pengepul Haji Umar, Batu Merah", "pengepul", "081343210987"),
-    ("BSU02", "Bank Sampah Induk Kota Ambon", "induk", None),
     ("BSI01", "CV Maluku Daur Ulang", "industry", "0911352211"),
     ("BSU04", "Lapak Pak Rudy, Laha", "pengepul", "082199887766"),
 ]
@@ -71,8 +73,56 @@ def _sell_share(
         )
 
 
+def _ship_share(
+    session: SessionLike, bank_code: str, share: Decimal, key: str, at: dt.datetime
+) -> Shipment | None:
+    """Send ``share`` of every kg category on hand to the bank's induk."""
+    _bank, stock = backoffice.stock(session, SYSTEM, bank_code)
+    lines = [
+        shipments.ShipmentLineInput(
+            row.category.code, (row.quantity * share).quantize(Decimal("0.1"))
+        )
+        for row in stock
+        if row.category.unit == "kg" and row.quantity * share >= Decimal("0.1")
+    ]
+    if not lines:
+        return None
+    shipment, _replay = shipments.dispatch_shipment(
+        session,
+        SYSTEM,
+        bank_code=bank_code,
+        lines=lines,
+        idempotency_key=key,
+        request_hash=key,
+        now=at,
+    )
+    return shipment
+
+
+def _receive_lighter(
+    session: SessionLike, shipment: Shipment, loss: Decimal, at: dt.datetime
+) -> None:
+    """The induk weighs ``loss`` (a share) less of each line than was sent."""
+    weighed = [
+        shipments.ShipmentLineInput(
+            line.category_code,
+            (Decimal(line.quantity) * (1 - loss)).quantize(Decimal("0.1")),
+        )
+        for line in shipment.lines
+    ]
+    shipments.receive_shipment(
+        session,
+        SYSTEM,
+        shipment.id,
+        lines=weighed,
+        idempotency_key=f"receive-{shipment.receipt_no}",
+        request_hash=f"receive-{shipment.receipt_no}",
+        now=at,
+    )
+
+
 def load_backoffice(session: SessionLike, rng: random.Random) -> None:
-    """Create the buyers, sales, the shipment and expenses (flushes, never commits)."""
+    """Create the buyers, sales, shipments and expenses (flushes, never commits)."""
     buyers = {
         bank: backoffice.create_buyer(
             session, SYSTEM, bank_code=bank, name=name, kind=kind, phone=phone
@@ -90,15 +140,15 @@ def load_backoffice(session: SessionLike, rng: random.Random) -> None:
         "demo-sale-1",
         yesterday,
     )
-    # The unit's shipment: a sale at BSU02, stock in at BSI01; counted once for Ambon.
-    _sell_share(
-        session,
-        "BSU02",
-        buyers["BSU02"].id,
-        Decimal("0.9"),
-        10,
-        "demo-ship-1",
-        yesterday,
+    # BSU02's shipment, received by BSI01 at its prices; counted once for Ambon.
+    shipped = _ship_share(session, "BSU02", Decimal("0.9"), "demo-ship-1", yesterday)
+    if shipped is not None:
+        _receive_lighter(
+            session, shipped, Decimal("0.02"), yesterday + dt.timedelta(hours=3)
+        )
+    # BSU03's shipment of this morning is on its way: in transit, not yet money.
+    _ship_share(
+        session, "BSU03", Decimal("0.5"), "demo-ship-2", now - dt.timedelta(hours=3)
     )
     _sell_share(
         session,

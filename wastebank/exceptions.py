@@ -203,6 +203,10 @@ class SaleNotFound(NotFound):
     code = "sale_not_found"
 
 
+class ShipmentNotFound(NotFound):
+    code = "shipment_not_found"
+
+
 # -- member notifications --------------------------------------------------------------
 class NotificationChannelNotFound(NotFound):
     """The bank has no WhatsApp or SMS gateway configured."""

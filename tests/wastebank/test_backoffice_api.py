@@ -24,6 +24,7 @@ from wastebank.models import (
     CashEntry,
     Sale,
     SaleLine,
+    Shipment,
     StockLevel,
     StockMovement,
 )
@@ -58,7 +59,7 @@ def _counts(db: Session) -> list[int]:
     db.expire_all()
     return [
         db.scalar(sa.select(sa.func.count()).select_from(model)) or 0
-        for model in (Sale, SaleLine, StockMovement, CashEntry)
+        for model in (Sale, SaleLine, Shipment, StockMovement, CashEntry)
     ]
 
 
@@ -211,22 +212,24 @@ def test_shipment_to_the_induk_is_counted_once_for_the_city(
     client: FlaskClient, db: Session, counter_world: World, stocked: dict[str, Any]
 ) -> None:
     headers = stocked["headers"]
-    induk = _buyer(client, headers, "BSU1", name="BSI Kota", kind="induk")
     response = client.post(
-        "/api/v1/sales",
-        json={
-            "bank": "BSU1",
-            "buyer": induk,
-            "lines": [{"category": "PET", "quantity": 10, "price_rp": 3800}],
-        },
+        "/api/v1/shipments",
+        json={"bank": "BSU1", "lines": [{"category": "PET", "quantity": 10}]},
         headers=headers,
     )
-    assert response.status_code == 201
-    assert response.get_json()["shipped_to"] == "BSI"
+    assert response.status_code == 201, response.get_json()
+    shipment = response.get_json()
+    assert (shipment["induk"], shipment["status"]) == ("BSI", "in_transit")
     induk_manager = _h(db, counter_world, "induk_manager")
+    received = client.post(
+        f"/api/v1/shipments/{shipment['id']}/receive",
+        json={"lines": [{"category": "PET", "quantity": "10"}]},
+        headers=induk_manager,
+    )
+    assert received.status_code == 200, received.get_json()
     stock = client.get("/api/v1/banks/BSI/stock", headers=induk_manager).get_json()
     assert [(r["category"], r["quantity"], r["value_rp"]) for r in stock] == [
-        ("PET", "10.000", 38_000)
+        ("PET", "10.000", 30_000)  # at the induk's Rp3,000/kg
     ]
     totals = client.get(
         "/api/v1/cities/AMB/totals", headers=_h(db, counter_world, "dlh")
@@ -450,7 +453,7 @@ def test_a_buyer_id_outside_any_id_range_is_refused_as_a_field(
     assert _counts(db) == before
 
 
-@pytest.mark.parametrize("to_induk", [False, True], ids=["sale", "shipment"])
+@pytest.mark.parametrize("shipment", [False, True], ids=["sale", "shipment"])
 @pytest.mark.parametrize(
     ("quantity", "type_", "field"),
     [
@@ -468,7 +471,7 @@ def test_sale_and_shipment_quantities_are_positive_grams_never_rounded(
     db: Session,
     counter_world: World,
     stocked: dict[str, Any],
-    to_induk: bool,
+    shipment: bool,
     quantity: Any,
     type_: str,
     field: dict[str, Any],
@@ -476,18 +479,20 @@ def test_sale_and_shipment_quantities_are_positive_grams_never_rounded(
     """Zero, negative and sub-gram quantities are refused (422) naming the line's field,
     the same way as on deposits; a weight is never rounded to three places."""
     headers = stocked["headers"]
-    buyer = (
-        _buyer(client, headers, "BSU1", name="BSI Kota", kind="induk")
-        if to_induk
-        else stocked["buyer"]
-    )
     before = _counts(db)
-    response = _sale(
-        client,
-        headers,
-        buyer,
-        {"category": "PET", "quantity": quantity, "price_rp": 4000},
-    )
+    if shipment:
+        response = client.post(
+            "/api/v1/shipments",
+            json={"bank": "BSU1", "lines": [{"category": "PET", "quantity": quantity}]},
+            headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+        )
+    else:
+        response = _sale(
+            client,
+            headers,
+            stocked["buyer"],
+            {"category": "PET", "quantity": quantity, "price_rp": 4000},
+        )
     assert response.status_code == 422, response.get_json()
     body = response.get_json()
     assert body["type"] == type_
@@ -642,3 +647,27 @@ def test_a_sale_with_a_malformed_idempotency_key_is_refused_and_writes_nothing(
     assert body["type"] == "validation_error"
     assert list(body["errors"]) == ["Idempotency-Key"]
     assert _counts(db) == before
+
+
+def test_a_cashier_reads_a_sale_without_its_cost_and_margin(
+    client: FlaskClient, db: Session, counter_world: World, stocked: dict[str, Any]
+) -> None:
+    """Cost and margin are for managers, DLH and admins (issue #15, item 6)."""
+    sale = client.post(
+        "/api/v1/sales",
+        json={
+            "bank": "BSU1",
+            "buyer": stocked["buyer"],
+            "lines": [{"category": "PET", "quantity": "4", "price_rp": 4000}],
+        },
+        headers=stocked["headers"],
+    ).get_json()
+    for who, sees in (("cashier", False), ("unit_manager", True), ("dlh", True)):
+        headers = _h(db, counter_world, who)
+        one = client.get(f"/api/v1/sales/{sale['id']}", headers=headers).get_json()
+        (listed,) = client.get("/api/v1/banks/BSU1/sales", headers=headers).get_json()
+        for record in (one, one["lines"][0], listed, listed["lines"][0]):
+            assert ("cost_rp" in record and "margin_rp" in record) is sees, who
+            assert (
+                record["amount_rp" if "amount_rp" in record else "total_rp"] == 16_000
+            )

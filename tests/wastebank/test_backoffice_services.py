@@ -32,13 +32,14 @@ from wastebank.models import (
     DepositLine,
     Sale,
     SaleLine,
+    Shipment,
     StockAdjustment,
     StockLevel,
     StockMovement,
     WasteCategory,
     utcnow,
 )
-from wastebank.services import backoffice
+from wastebank.services import backoffice, shipments
 
 CATEGORIES = ("PET", "KARDUS")
 
@@ -377,19 +378,43 @@ def test_concurrent_deposits_sales_and_corrections_never_oversell_or_lose_stock(
 
 
 # -- shipments and city totals ---------------------------------------------------------------
+def _ship(db: Session, bank: str, key: str, **lines: str):
+    shipment, _ = shipments.dispatch_shipment(
+        db,
+        SYSTEM,
+        bank_code=bank,
+        idempotency_key=key,
+        request_hash=key,
+        lines=[shipments.ShipmentLineInput(c, Decimal(q)) for c, q in lines.items()],
+    )
+    return shipment
+
+
+def _receive(db: Session, shipment_id: int, key: str, **lines: str):
+    shipment, _ = shipments.receive_shipment(
+        db,
+        SYSTEM,
+        shipment_id,
+        idempotency_key=key,
+        request_hash=key,
+        lines=[shipments.ShipmentLineInput(c, Decimal(q)) for c, q in lines.items()],
+    )
+    return shipment
+
+
 def test_a_unit_to_induk_shipment_is_counted_once_in_city_totals(
     db: Session, counter_world: World
 ) -> None:
     _deposit(db, counter_world, "BSU1", "d1", PET="10")  # 10 kg from a member at BSU1
     _deposit(db, counter_world, "BSI", "d2", KARDUS="4")  # 4 kg from a member at BSI
-    induk = _buyer(db, "BSU1", kind="induk", name="BSI")
-    shipment = _sell(db, "BSU1", induk.id, "ship", PET="10")
-    assert shipment.shipped_to_bank_id == counter_world.induk.id
-    # The induk received the shipment into its stock at the price it paid.
+    shipment = _ship(db, "BSU1", "ship", PET="10")
+    assert shipment.induk_bank_id == counter_world.induk.id
+    _receive(db, shipment.id, "receive", PET="10")
+    # The induk received the shipment into its stock at its own price (Rp3,000/kg).
     _bank, rows = backoffice.stock(db, SYSTEM, "BSI")
     assert {r.category.code: (r.quantity, r.value_rp) for r in rows} == {
         "KARDUS": (4, 4400),
-        "PET": (10, 40_000),
+        "PET": (10, 30_000),
     }
     industry = _buyer(db, "BSI", kind="industry", name="PT Daur Ulang")
     _sell(db, "BSI", industry.id, "sell", PET="10", KARDUS="4")
@@ -398,6 +423,7 @@ def test_a_unit_to_induk_shipment_is_counted_once_in_city_totals(
     by_bank = {row.bank.code: row.figures for row in totals.banks}
     assert by_bank["BSU1"].received_kg == 10
     assert by_bank["BSU1"].shipped_kg == 10
+    assert by_bank["BSU1"].in_transit_kg == 0
     assert by_bank["BSI"].received_kg == 4
     assert by_bank["BSI"].shipments_in_kg == 10
     assert by_bank["BSI"].managed_kg == 14
@@ -409,13 +435,13 @@ def test_a_unit_to_induk_shipment_is_counted_once_in_city_totals(
     assert totals.total.sold_kg == 14
     assert totals.total.shipped_kg == 10  # a transfer inside the city, shown apart
 
-    # Cash: the unit was paid by the induk; both cash books show it once each.
+    # Cash: the induk paid the unit; both cash books show it once each.
     unit_book = backoffice.cash_book(db, SYSTEM, "BSU1")
     induk_book = backoffice.cash_book(db, SYSTEM, "BSI")
     assert [(line.category, line.in_rp, line.out_rp) for line in unit_book.lines] == [
-        ("sale", 40_000, 0)
+        ("sale", 30_000, 0)
     ]
-    assert ("purchase", 0, 40_000) in [
+    assert ("purchase", 0, 30_000) in [
         (line.category, line.in_rp, line.out_rp) for line in induk_book.lines
     ]
 
@@ -425,9 +451,16 @@ def test_a_unit_to_induk_shipment_is_counted_once_in_city_totals(
     assert summary.total.shipments_in_kg == 0
 
 
-def test_a_unit_ships_only_to_its_own_induk(db: Session, counter_world: World) -> None:
+def test_a_bank_without_an_induk_cannot_ship_nor_register_an_induk_buyer(
+    db: Session, counter_world: World
+) -> None:
     with pytest.raises(InvalidValue):
         _buyer(db, "MJK1", kind="induk", name="No induk")
+    with pytest.raises(InvalidValue):
+        _buyer(db, "BSU1", kind="induk", name="BSI")  # shipments replace such buyers
+    with pytest.raises(InvalidValue) as refused:
+        _ship(db, "MJK1", "ship", PET="1")
+    assert refused.value.field == "bank"
 
 
 # -- cash book and P&L -----------------------------------------------------------------------
@@ -531,17 +564,25 @@ def test_cash_book_runs_a_balance_and_pnl_uses_average_cost(
     assert whole.opening_rp == 0 and whole.closing_rp == recent.closing_rp == 7_500
 
 
-def test_the_demo_has_sales_a_shipment_and_expenses(db: Session) -> None:
+def test_the_demo_has_sales_shipments_and_expenses(db: Session) -> None:
     from wastebank import demo
 
     demo.load(db, password_method="pbkdf2:sha256:1000")
     db.commit()
     sales = list(db.scalars(sa.select(Sale)))
-    assert {s.bank.code for s in sales} == {"BSU01", "BSU02", "BSI01"}
-    (shipment,) = [s for s in sales if s.shipped_to_bank_id is not None]
-    assert shipment.bank.code == "BSU02"
-    assert shipment.shipped_to_bank is not None
-    assert shipment.shipped_to_bank.code == "BSI01"
+    assert {s.bank.code for s in sales} == {"BSU01", "BSI01"}
+    by_status = {s.status: s for s in db.scalars(sa.select(Shipment))}
+    assert set(by_status) == {"received", "in_transit"}
+    received, in_transit = by_status["received"], by_status["in_transit"]
+    assert (received.bank.code, received.induk_bank.code) == ("BSU02", "BSI01")
+    assert in_transit.bank.code == "BSU03"
+    # The induk weighed a little less than was sent, and paid its own prices for it.
+    assert received.received_weight_kg is not None
+    assert received.received_weight_kg < received.total_weight_kg
+    assert all(
+        line.variance is not None and line.variance <= 0 for line in received.lines
+    )
+    assert received.value_rp == sum(line.amount_rp or 0 for line in received.lines) > 0
     totals = backoffice.city_totals(db, SYSTEM, "AMB")
     deposited = db.scalar(
         sa.select(sa.func.sum(DepositLine.quantity))
@@ -553,10 +594,16 @@ def test_the_demo_has_sales_a_shipment_and_expenses(db: Session) -> None:
         )
     )
     assert totals.total.received_kg == deposited
-    assert totals.total.shipped_kg == shipment.total_weight_kg
+    assert totals.total.shipped_kg == (
+        received.total_weight_kg + in_transit.total_weight_kg
+    )
+    assert totals.total.in_transit_kg == in_transit.total_weight_kg
     pnl = backoffice.profit_and_loss(db, SYSTEM, "BSI01")
     assert pnl.expenses_rp == {"honorarium": 750_000, "transport": 150_000}
     assert pnl.sales_rp > 0
+    assert backoffice.profit_and_loss(db, SYSTEM, "BSU03").in_transit_cost_rp == (
+        in_transit.cost_rp
+    )
 
 
 # -- SIPSN -----------------------------------------------------------------------------------
@@ -585,10 +632,8 @@ def test_sipsn_counts_once_and_flags_implausible_banks(
         request_hash="oil",
         lines=[services.DepositLineInput("KARDUS", Decimal("3"))],
     )
-    shipment = _sell(
-        db, "BSU1", _buyer(db, "BSU1", kind="induk", name="BSI").id, "s", PET="400"
-    )
-    assert shipment.shipped_to_bank_id == counter_world.induk.id
+    shipment = _ship(db, "BSU1", "s", PET="400")
+    _receive(db, shipment.id, "r", PET="400")
     city, rows = backoffice.sipsn_report(db, SYSTEM, "AMB", year=year)
     by_bank = {row.bank.code: row for row in rows}
     assert by_bank["BSU1"].received_kg == by_bank["BSU1"].managed_kg == 1000

@@ -43,6 +43,8 @@ from wastebank.models import (
     Member,
     Sale,
     SaleLine,
+    Shipment,
+    ShipmentLine,
     StockAdjustment,
     TpaDelivery,
     TreatmentInput,
@@ -80,6 +82,8 @@ HOSTILE_COLUMNS: dict[type, tuple[str, ...]] = {
     Buyer: ("name", "address"),
     Sale: ("note",),
     SaleLine: ("category_name",),
+    Shipment: ("note", "receive_note", "return_reason"),
+    ShipmentLine: ("category_name",),
     StockAdjustment: ("reason",),
     CashEntry: ("description",),
     CityWasteProfile: ("tpa_name", "generation_source"),
@@ -104,6 +108,8 @@ class Ids:
     withdrawal: int  # requested through the counter's form, with a hostile note
     sale: int  # a sale of the induk BSI01
     verify_code: str  # the deposit's receipt code
+    received: int  # a unit's shipment the induk received
+    in_transit: int  # a unit's shipment still on its way
 
 
 @dataclass(frozen=True)
@@ -253,6 +259,30 @@ PAGES: list[Visit] = [
         shows=("buyers.name",),
     ),
     Visit("new cash entry form", MANAGER, lambda ids: "/banks/BSU01/cash-entries/new"),
+    Visit(
+        "shipments of the induk",
+        MANAGER,
+        lambda ids: "/banks/BSI01/shipments",
+        shows=("banks.name",),
+    ),
+    Visit(
+        "received shipment",
+        MANAGER,
+        lambda ids: f"/shipments/{ids.received}",
+        shows=("banks.name", "shipment_lines.category_name"),
+    ),
+    Visit(
+        "receiving a shipment",
+        MANAGER,
+        lambda ids: f"/shipments/{ids.in_transit}/receive",
+        shows=("shipment_lines.category_name",),
+    ),
+    Visit(
+        "new shipment form",
+        "manajer.bsu01",
+        lambda ids: "/banks/BSU01/shipments/new",
+        shows=("waste_categories.name_id",),
+    ),
     Visit("profit and loss", MANAGER, lambda ids: "/banks/BSU01/profit-and-loss"),
     Visit("bank summary", MANAGER, lambda ids: "/banks/BSI01/summary"),
     Visit("member import", MANAGER, lambda ids: "/banks/BSU01/members/import"),
@@ -448,8 +478,20 @@ def _type_through_the_forms(page: Page, base: str, db: Session) -> Ids:
         .where(Bank.code == "BSI01")
         .order_by(Sale.id)
     ).first()
+    shipments = {
+        status: shipment_id
+        for shipment_id, status in db.execute(sa.select(Shipment.id, Shipment.status))
+    }
     assert deposit is not None and sale is not None
-    return Ids(member.id, deposit.id, withdrawal_id, sale.id, deposit.verify_code)
+    return Ids(
+        member.id,
+        deposit.id,
+        withdrawal_id,
+        sale.id,
+        deposit.verify_code,
+        received=shipments["received"],
+        in_transit=shipments["in_transit"],
+    )
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from wastebank.models.backoffice import (
     CASH_CATEGORIES,
     EXPENSE_CATEGORIES,
     INCOME_CATEGORIES,
+    SALE_BUYER_KINDS,
     STOCK_MOVEMENT_KINDS,
     Buyer,
     CashEntry,
@@ -60,6 +61,12 @@ from wastebank.models.notifications import (
     Notification,
     NotificationOptOut,
 )
+from wastebank.models.shipments import (
+    RETURNED_STATUSES,
+    SHIPMENT_STATUSES,
+    Shipment,
+    ShipmentLine,
+)
 
 __all__ = [
     "BANK_KINDS",
@@ -73,6 +80,9 @@ __all__ = [
     "MASS_BASES",
     "MATERIALS",
     "MEMBER_KINDS",
+    "RETURNED_STATUSES",
+    "SALE_BUYER_KINDS",
+    "SHIPMENT_STATUSES",
     "STOCK_MOVEMENT_KINDS",
     "TPA_DELIVERY_SOURCES",
     "TREATMENT_PATHWAYS",
@@ -100,6 +110,8 @@ __all__ = [
     "PriceRule",
     "Sale",
     "SaleLine",
+    "Shipment",
+    "ShipmentLine",
     "StockAdjustment",
     "StockLevel",
     "StockMovement",

@@ -1,4 +1,4 @@
-"""Models of the back office: stock, buyers, sales and shipments, the cash book.
+"""Models of the back office: stock, buyers, sales, the cash book (shipments: shipments.py).
 
 Stock on hand is the sum of a bank's stock movements per category. :class:`StockLevel`
 caches that sum (and its value at average cost) in one row per bank and category, and the
@@ -19,17 +19,24 @@ from wastebank.models.core import Bank, User, utcnow
 from wastebank.models.counter import WasteCategory
 
 BUYER_KINDS = ("pengepul", "industry", "induk")
-#: deposit (in), deposit_reversal (out), sale (out), shipment_in (in, at the induk),
-#: adjustment (either way, with a reason)
+#: The kinds a bank registers and sells to (``induk`` buyers are left from before
+#: shipments were the induk's purchases).
+SALE_BUYER_KINDS = BUYER_KINDS[:2]
+#: deposit (in), deposit_reversal (out), sale (out), shipment_out (out at the unit, into
+#: transit), shipment_return (back in at the unit: rejected or cancelled), shipment_in (in
+#: at the induk, when received), adjustment (either way, with a reason)
 STOCK_MOVEMENT_KINDS = (
     "deposit",
     "deposit_reversal",
     "sale",
+    "shipment_out",
+    "shipment_return",
     "shipment_in",
     "adjustment",
 )
 CASH_DIRECTIONS = ("in", "out")
-#: Categories of cash-book entries a manager types in (sales and shipments post their own).
+#: Categories of cash-book entries a manager types in (sales and received shipments post
+#: their own).
 EXPENSE_CATEGORIES = (
     "operations",
     "transport",
@@ -39,8 +46,8 @@ EXPENSE_CATEGORIES = (
     "other",
 )
 INCOME_CATEGORIES = ("grant", "other_income")
-#: Every category a cash entry may carry: the typed ones plus the posted ``sale`` and
-#: ``purchase`` (an induk paying its unit for a shipment).
+#: Every category a cash entry may carry: the typed ones plus the posted ``sale`` (also a
+#: unit paid for a received shipment) and ``purchase`` (an induk paying its unit for one).
 CASH_CATEGORIES = (*EXPENSE_CATEGORIES, *INCOME_CATEGORIES, "sale", "purchase")
 
 
@@ -75,7 +82,11 @@ class StockLevel(db.Model):  # type: ignore[name-defined]
 
 
 class Buyer(db.Model):  # type: ignore[name-defined]
-    """Someone a bank sells to: a pengepul, an industry buyer, or its own induk."""
+    """Someone a bank sells to: a pengepul or an industry buyer.
+
+    Kind ``induk`` is left from when a shipment to the induk was a sale; such buyers are
+    no longer created or sold to (a unit dispatches a :class:`Shipment` instead).
+    """
 
     __tablename__ = "buyers"
     __table_args__ = (
@@ -92,7 +103,7 @@ class Buyer(db.Model):  # type: ignore[name-defined]
     )
     name: Mapped[str] = mapped_column(sa.String(120), nullable=False)
     kind: Mapped[str] = mapped_column(sa.String(10), nullable=False)
-    #: for kind ``induk``: the induk bank a shipment goes to
+    #: for kind ``induk`` (no longer created): the unit's induk
     induk_bank_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("banks.id"), nullable=True
     )
@@ -110,7 +121,10 @@ class Buyer(db.Model):  # type: ignore[name-defined]
 
 
 class Sale(db.Model):  # type: ignore[name-defined]
-    """A sale (buku penjualan); to the bank's induk it is a shipment, received there too."""
+    """A sale to a pengepul or an industry buyer (buku penjualan), at the bank's prices.
+
+    A unit's shipment to its induk is not a sale: the induk prices it (:class:`Shipment`).
+    """
 
     __tablename__ = "sales"
     __table_args__ = (
@@ -125,10 +139,6 @@ class Sale(db.Model):  # type: ignore[name-defined]
     )
     buyer_id: Mapped[int] = mapped_column(
         sa.ForeignKey("buyers.id"), nullable=False, index=True
-    )
-    #: the induk that received this sale as a shipment (None for outside buyers)
-    shipped_to_bank_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("banks.id"), nullable=True, index=True
     )
     receipt_no: Mapped[str] = mapped_column(sa.String(40), unique=True, nullable=False)
     total_rp: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
@@ -146,9 +156,6 @@ class Sale(db.Model):  # type: ignore[name-defined]
     request_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False)
 
     bank: Mapped[Bank] = relationship(foreign_keys=[bank_id])
-    shipped_to_bank: Mapped[Bank | None] = relationship(
-        foreign_keys=[shipped_to_bank_id]
-    )
     buyer: Mapped[Buyer] = relationship()
     created_by: Mapped[User | None] = relationship()
     lines: Mapped[list[SaleLine]] = relationship(
@@ -237,11 +244,7 @@ class StockMovement(db.Model):  # type: ignore[name-defined]
 
     __tablename__ = "stock_movements"
     __table_args__ = (
-        sa.CheckConstraint(
-            "kind IN ('deposit', 'deposit_reversal', 'sale', 'shipment_in', "
-            "'adjustment')",
-            name="kind",
-        ),
+        sa.CheckConstraint(f"kind IN {STOCK_MOVEMENT_KINDS!r}", name="kind"),
         sa.CheckConstraint("quantity <> 0", name="quantity_not_zero"),
     )
 
@@ -264,6 +267,9 @@ class StockMovement(db.Model):  # type: ignore[name-defined]
     adjustment_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("stock_adjustments.id"), nullable=True
     )
+    shipment_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("shipments.id"), nullable=True, index=True
+    )
     occurred_at: Mapped[dt.datetime] = mapped_column(
         UTCDateTime, nullable=False, default=utcnow, index=True
     )
@@ -272,9 +278,9 @@ class StockMovement(db.Model):  # type: ignore[name-defined]
 class CashEntry(db.Model):  # type: ignore[name-defined]
     """A line of the cash book (buku kas) other than the counter's payouts to members.
 
-    Sales post their income here, an induk posts what it pays a unit for a shipment, and
-    managers type in expenses and other income. Payouts to members are read from the
-    paid withdrawals and cash deposits, never copied here.
+    Sales post their income here; a received shipment posts the unit's income and the
+    induk's purchase; managers type in expenses and other income. Payouts to members are
+    read from the paid withdrawals and cash deposits, never copied here.
     """
 
     __tablename__ = "cash_entries"
@@ -296,13 +302,16 @@ class CashEntry(db.Model):  # type: ignore[name-defined]
     sale_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("sales.id"), nullable=True, index=True
     )
+    shipment_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("shipments.id"), nullable=True, index=True
+    )
     occurred_at: Mapped[dt.datetime] = mapped_column(
         UTCDateTime, nullable=False, default=utcnow, index=True
     )
     created_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id"), nullable=True
     )
-    #: None for entries a sale posts (the sale carries the key)
+    #: None for entries a sale or shipment posts (it carries the key)
     idempotency_key: Mapped[str | None] = mapped_column(sa.String(80), nullable=True)
     request_hash: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
 

@@ -4,7 +4,9 @@
 :mod:`wastebank.services.users` user accounts and passwords;
 :mod:`wastebank.services.logins` the login throttle, browser sessions and API tokens;
 :mod:`wastebank.services.catalogue` the waste catalogue and its price ceilings;
-:mod:`wastebank.services.counter` prices, deposits, savings and withdrawals.
+:mod:`wastebank.services.counter` prices, deposits, savings and withdrawals;
+:mod:`wastebank.services.backoffice` stock, sales, the books; and
+:mod:`wastebank.services.shipments` a unit's shipments to its induk.
 """
 
 from __future__ import annotations

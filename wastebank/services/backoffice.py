@@ -1,4 +1,4 @@
-"""Services of the back office: stock, buyers, sales and shipments, cash book, the books.
+"""Services of the back office: stock, buyers, sales, cash book, the books, summaries.
 
 Stock is kept per bank and category in the category's unit (kg, pcs or litre) and valued
 at average cost in whole rupiah. Every command that moves stock first locks the stock rows
@@ -10,9 +10,11 @@ the same reason. Out-movements are valued at the average cost at that moment; th
 kilogram out takes whatever value is left, so the value of an empty stock is always
 exactly zero.
 
-A sale to the bank's own induk is a *shipment*: a sale on the unit's side and a purchase
-(stock in, cash out) on the induk's, linked by the sale. City tonnage counts waste once, at
-the first point of collection (deposits), so shipments are transfers, never new intake.
+Sales go to pengepul and industry buyers. A unit's *shipment* to its induk is the induk's
+purchase (:mod:`wastebank.services.shipments`): the books here read shipments as the
+unit's income once the induk received them, and as "in transit" (no money) until then.
+City tonnage counts waste once, at the first point of collection (deposits), so shipments
+are transfers, never new intake.
 
 Like every service module: session first, actor second; flush, never commit.
 """
@@ -45,6 +47,7 @@ from wastebank.extensions import SessionLike, insert_ignoring_conflicts
 from wastebank.models import (
     EXPENSE_CATEGORIES,
     INCOME_CATEGORIES,
+    SALE_BUYER_KINDS,
     Bank,
     Buyer,
     CashEntry,
@@ -55,6 +58,8 @@ from wastebank.models import (
     Member,
     Sale,
     SaleLine,
+    Shipment,
+    ShipmentLine,
     StockAdjustment,
     StockLevel,
     StockMovement,
@@ -83,7 +88,8 @@ MAX_SALE_QUANTITY = Decimal("100000")
 ZERO = Decimal("0")
 
 
-def _check_quantity(quantity: Decimal, *, field_name: str) -> None:
+def check_line_quantity(quantity: Decimal, *, field_name: str) -> None:
+    """Refuse a sale, shipment or adjustment quantity that cannot be a line (422)."""
     check_quantity(
         quantity,
         field_name=field_name,
@@ -157,7 +163,7 @@ def out_cost_rp(level_quantity: Decimal, level_value_rp: int, quantity: Decimal)
     return _round_rp(Decimal(level_value_rp) * quantity / level_quantity)
 
 
-def _move(
+def move_stock(
     session: SessionLike,
     level: StockLevel,
     kind: str,
@@ -166,7 +172,12 @@ def _move(
     at: dt.datetime,
     **links: int | None,
 ) -> StockMovement:
-    """Write one movement and apply it to the (locked) level."""
+    """Write one movement and apply it to ``level``, locked by :func:`lock_stock`.
+
+    :param quantity: signed, in the category's unit (negative: out).
+    :param value_rp: signed, at average cost for an out-movement.
+    :param links: the record that moved it (``sale_id=``, ``shipment_id=``...).
+    """
     level.quantity = Decimal(level.quantity) + quantity
     level.value_rp = level.value_rp + value_rp
     if level.quantity < 0 or level.value_rp < 0:  # pragma: no cover - checked before
@@ -184,7 +195,8 @@ def _move(
     return movement
 
 
-def _shortage(bank: Bank, category: WasteCategory, on_hand: Decimal, field: str) -> Any:
+def shortage(bank: Bank, category: WasteCategory, on_hand: Decimal, field: str) -> Any:
+    """The :class:`InsufficientStock` error of a line needing more than ``on_hand``."""
     return InsufficientStock(
         f"Only {on_hand.normalize():f} {category.unit} of {category.code} is in stock "
         f"at {bank.code}.",
@@ -201,7 +213,7 @@ def stock_in_for_deposit(
     with the ``levels`` it locked (:func:`lock_stock`) before taking a receipt number.
     """
     for line in deposit.lines:
-        _move(
+        move_stock(
             session,
             levels[line.category_id],
             "deposit",
@@ -237,7 +249,7 @@ def stock_out_for_reversal(session: SessionLike, deposit: Deposit) -> None:
     for line in deposit.lines:
         level = levels[line.category_id]
         cost = out_cost_rp(Decimal(level.quantity), level.value_rp, line.quantity)
-        _move(
+        move_stock(
             session,
             level,
             "deposit_reversal",
@@ -305,7 +317,7 @@ def adjust_stock(
     category = find_category(session, category_code, error=InvalidReference)
     if quantity == 0:
         raise InvalidValue("A correction is not zero.", field="quantity")
-    _check_quantity(abs(quantity), field_name="quantity")
+    check_line_quantity(abs(quantity), field_name="quantity")
     if not reason.strip():
         raise InvalidValue("Give the reason of the correction.", field="reason")
     level = lock_stock(session, bank.id, [category.id])[category.id]
@@ -320,7 +332,7 @@ def adjust_stock(
     on_hand = Decimal(level.quantity)
     if quantity < 0:
         if -quantity > on_hand:
-            raise _shortage(bank, category, on_hand, "quantity")
+            raise shortage(bank, category, on_hand, "quantity")
         value_rp = -out_cost_rp(on_hand, level.value_rp, -quantity)
     else:
         # Found stock is valued at the current average cost (nothing when none is known).
@@ -340,7 +352,7 @@ def adjust_stock(
         request_hash=request_hash,
     )
     add_idempotent(session, adjustment)
-    _move(
+    move_stock(
         session,
         level,
         "adjustment",
@@ -379,21 +391,19 @@ def create_buyer(
     address: str | None = None,
     nib: str | None = None,
 ) -> Buyer:
-    """Register a buyer of a bank; kind ``induk`` means the bank's own induk.
+    """Register a buyer of a bank: a pengepul or an industry buyer.
 
-    :raises InvalidValue: an ``induk`` buyer for a bank without an induk.
+    :raises InvalidValue: kind ``induk``: a unit ships to its induk, it does not sell.
     :raises DuplicateCode: the bank has a buyer of that name already.
     """
     require(actor, Action.SALES_WRITE)
     bank = find_bank(session, actor, bank_code)
-    induk_bank_id = None
-    if kind == "induk":
-        if bank.parent_id is None:
-            raise InvalidValue(
-                f"{bank.code} belongs to no induk; choose pengepul or industry.",
-                field="kind",
-            )
-        induk_bank_id = bank.parent_id
+    if kind not in SALE_BUYER_KINDS:
+        raise InvalidValue(
+            "A buyer is a pengepul or an industry buyer; a unit sends waste to its "
+            "induk as a shipment, which the induk weighs and prices.",
+            field="kind",
+        )
     name = name.strip()
     if session.scalar(
         sa.select(Buyer.id).where(Buyer.bank_id == bank.id, Buyer.name == name)
@@ -403,7 +413,6 @@ def create_buyer(
         bank_id=bank.id,
         name=name,
         kind=kind,
-        induk_bank_id=induk_bank_id,
         phone=phone,
         address=address,
         nib=nib,
@@ -443,7 +452,7 @@ def get_buyer(session: SessionLike, actor: Actor, buyer_id: int) -> Buyer:
     return buyer
 
 
-# -- sales and shipments -------------------------------------------------------------------
+# -- sales ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SaleLineInput:
     """One category sold: a quantity in its unit and a price per unit or a lump amount."""
@@ -466,17 +475,20 @@ def record_sale(
     note: str | None = None,
     now: dt.datetime | None = None,
 ) -> tuple[Sale, bool]:
-    """Sell stock to a buyer; to the bank's induk it is a shipment received there too.
+    """Sell stock to a pengepul or an industry buyer at the bank's own prices.
 
     Each line is valued at the stock's average cost (``cost_rp``), so the sale shows its
-    margin. The income is posted to the bank's cash book; for a shipment the induk's stock
-    grows by the same quantities at the price it pays, and its cash book pays the unit.
+    margin. The income is posted to the bank's cash book. A buyer of the old kind
+    ``induk`` is refused: the induk decides what a shipment is worth, so a unit cannot
+    write an amount into the induk's books (:func:`wastebank.services.shipments.
+    dispatch_shipment`).
 
     :returns: the sale and whether it is a replay of the same key and request.
     :raises InsufficientStock: a line needs more than is on hand; nothing is written.
     :raises PriceAboveMaximum: a line's price per unit (or its lump amount's) is above
         the category's ceiling.
     :raises IdempotencyKeyReused: the key was used for a different sale.
+    :raises InvalidValue: the buyer is the bank's induk (field ``buyer``).
     """
     require(actor, Action.SALES_WRITE)
     bank = find_bank(session, actor, bank_code)
@@ -485,18 +497,17 @@ def record_sale(
         raise InvalidReference(
             f"{bank.code} has no buyer with id {buyer_id}.", field="buyer"
         )
-    induk: Bank | None = None
-    if buyer.kind == "induk":
-        induk = buyer.induk_bank
-        if induk is None or induk.id != bank.parent_id:
-            raise InvalidValue(
-                f"{bank.code} ships only to its own induk.", field="buyer"
-            )
+    if buyer.kind not in SALE_BUYER_KINDS:
+        raise InvalidValue(
+            f"{buyer.name} is {bank.code}'s induk: dispatch a shipment (quantities "
+            "only); the induk weighs it and pays its own prices when it receives it.",
+            field="buyer",
+        )
     if not lines:
         raise InvalidValue("A sale has at least one line.", field="lines")
     categories: list[WasteCategory] = []
     for index, line in enumerate(lines):
-        _check_quantity(line.quantity, field_name=f"lines.{index}.quantity")
+        check_line_quantity(line.quantity, field_name=f"lines.{index}.quantity")
         if (line.price_rp is None) == (line.amount_rp is None):
             raise InvalidValue(
                 "Give either a price per unit or an amount.",
@@ -520,9 +531,6 @@ def record_sale(
             )
         categories.append(category)
     levels = lock_stock(session, bank.id, (c.id for c in categories))
-    induk_levels = (
-        lock_stock(session, induk.id, (c.id for c in categories)) if induk else {}
-    )
     existing = session.scalar(
         sa.select(Sale).where(
             Sale.bank_id == bank.id, Sale.idempotency_key == idempotency_key
@@ -537,7 +545,7 @@ def record_sale(
         needed[category.id] += line.quantity
         on_hand = Decimal(levels[category.id].quantity)
         if needed[category.id] > on_hand:
-            raise _shortage(bank, category, on_hand, f"lines.{index}.quantity")
+            raise shortage(bank, category, on_hand, f"lines.{index}.quantity")
 
     now = now or utcnow()
     remaining = {cid: (Decimal(lv.quantity), lv.value_rp) for cid, lv in levels.items()}
@@ -567,7 +575,6 @@ def record_sale(
     sale = Sale(
         bank_id=bank.id,
         buyer_id=buyer.id,
-        shipped_to_bank_id=induk.id if induk else None,
         receipt_no=next_receipt_no(session, bank, "S"),
         total_rp=sum(line.amount_rp for line in sale_lines),
         cost_rp=sum(line.cost_rp for line in sale_lines),
@@ -583,7 +590,7 @@ def record_sale(
     )
     add_idempotent(session, sale)
     for sale_line in sale_lines:
-        _move(
+        move_stock(
             session,
             levels[sale_line.category_id],
             "sale",
@@ -592,17 +599,6 @@ def record_sale(
             now,
             sale_id=sale.id,
         )
-        if induk is not None:
-            # The induk buys at the price it pays the unit: that is its purchase cost.
-            _move(
-                session,
-                induk_levels[sale_line.category_id],
-                "shipment_in",
-                sale_line.quantity,
-                sale_line.amount_rp,
-                now,
-                sale_id=sale.id,
-            )
     if sale.total_rp > 0:
         session.add(
             CashEntry(
@@ -616,19 +612,6 @@ def record_sale(
                 created_by_id=actor.user_id,
             )
         )
-        if induk is not None:
-            session.add(
-                CashEntry(
-                    bank_id=induk.id,
-                    direction="out",
-                    category="purchase",
-                    amount_rp=sale.total_rp,
-                    description=f"Pembelian dari {bank.code} ({sale.receipt_no})",
-                    sale_id=sale.id,
-                    occurred_at=now,
-                    created_by_id=actor.user_id,
-                )
-            )
     session.flush()
     audit(
         session,
@@ -641,23 +624,16 @@ def record_sale(
             "buyer": buyer.name,
             "total_rp": sale.total_rp,
             "cost_rp": sale.cost_rp,
-            "shipped_to": induk.code if induk else None,
         },
     )
     return sale, False
 
 
 def get_sale(session: SessionLike, actor: Actor, sale_id: int) -> Sale:
-    """A sale of a bank the actor reaches; the induk also sees the shipments it received."""
+    """A sale of a bank the actor reaches."""
     require(actor, Action.BOOKS_READ)
     sale = session.get(Sale, sale_id)
-    if sale is None or not (
-        reaches(actor, sale.bank.ref)
-        or (
-            sale.shipped_to_bank is not None
-            and reaches(actor, sale.shipped_to_bank.ref)
-        )
-    ):
+    if sale is None or not reaches(actor, sale.bank.ref):
         raise SaleNotFound(f"No sale with id {sale_id}.")
     return sale
 
@@ -755,10 +731,27 @@ class CashBook:
     lines: list[CashLine]
     in_rp: int
     out_rp: int
+    #: shipments from or to the bank still in transit: no money has moved for them yet
+    in_transit: list[Shipment] = field(default_factory=list)
 
     @property
     def closing_rp(self) -> int:
         return self.opening_rp + self.in_rp - self.out_rp
+
+
+def _in_transit(session: SessionLike, bank: Bank) -> list[Shipment]:
+    """Shipments from (a unit) or to (an induk) ``bank`` not yet received or returned."""
+    return list(
+        session.scalars(
+            sa.select(Shipment)
+            .where(
+                Shipment.status == "in_transit",
+                sa.or_(Shipment.bank_id == bank.id, Shipment.induk_bank_id == bank.id),
+            )
+            .options(selectinload(Shipment.lines))
+            .order_by(Shipment.dispatched_at, Shipment.id)
+        )
+    )
 
 
 def _cash_entries_where(
@@ -882,7 +875,8 @@ def cash_book(
 
     The opening balance is everything before ``start`` (summed by the database: a
     book of one month in the fifth year loads that month, not five years); each line
-    carries the balance after it.
+    carries the balance after it. Shipments in transit are listed apart: they are not
+    money until the induk receives them.
     """
     require(actor, Action.BOOKS_READ)
     bank = find_bank(session, actor, bank_code)
@@ -912,6 +906,7 @@ def cash_book(
         lines=lines,
         in_rp=sum(i.in_rp for i in lines),
         out_rp=sum(i.out_rp for i in lines),
+        in_transit=_in_transit(session, bank),
     )
 
 
@@ -920,18 +915,24 @@ class ProfitAndLoss:
     """A bank's result for a period (laba rugi), in rupiah.
 
     Buying waste is not an expense: it becomes stock, and its cost is expensed when the
-    waste is sold (``cost_of_sales_rp``, at average cost).
+    waste is sold (``cost_of_sales_rp``, at average cost). A unit's shipment is sold when
+    its induk receives it; until then it is in transit, at cost, outside the result.
     """
 
     bank: Bank
     start: dt.date | None
     end: dt.date | None
-    sales_rp: int
+    sales_rp: int  # sales to buyers and shipments the induk received
     cost_of_sales_rp: int
     withdrawal_fees_rp: int
     other_income_rp: int
     stock_adjustments_rp: int  # found (+) or lost (-) stock at average cost
     expenses_rp: dict[str, int] = field(default_factory=dict)
+    #: of ``sales_rp``: what the induk paid for received shipments
+    shipments_rp: int = 0
+    #: shipments dispatched to the induk but not received at the end of the period, at
+    #: the cost they left the stock with (not in the result)
+    in_transit_cost_rp: int = 0
 
     @property
     def gross_margin_rp(self) -> int:
@@ -960,7 +961,10 @@ def profit_and_loss(
     start: dt.date | None = None,
     end: dt.date | None = None,
 ) -> ProfitAndLoss:
-    """The profit and loss of ``[start, end]`` (local days)."""
+    """The profit and loss of ``[start, end]`` (local days).
+
+    A received shipment counts on the day the induk received it.
+    """
     require(actor, Action.BOOKS_READ)
     bank = find_bank(session, actor, bank_code)
     since, until = period_bounds(bank.timezone, start, end)
@@ -969,6 +973,16 @@ def profit_and_loss(
             sa.func.coalesce(sa.func.sum(Sale.total_rp), 0),
             sa.func.coalesce(sa.func.sum(Sale.cost_rp), 0),
         ).where(Sale.bank_id == bank.id, _between(Sale.occurred_at, since, until))
+    ).one()
+    shipped_rp, shipped_cost_rp = session.execute(
+        sa.select(
+            sa.func.coalesce(sa.func.sum(Shipment.value_rp), 0),
+            sa.func.coalesce(sa.func.sum(Shipment.cost_rp), 0),
+        ).where(
+            Shipment.bank_id == bank.id,
+            Shipment.status == "received",
+            _between(Shipment.received_at, since, until),
+        )
     ).one()
     fees_rp = session.scalar(
         sa.select(sa.func.coalesce(sa.func.sum(Withdrawal.fee_rp), 0)).where(
@@ -999,14 +1013,42 @@ def profit_and_loss(
         bank=bank,
         start=start,
         end=end,
-        sales_rp=int(sales_rp),
-        cost_of_sales_rp=int(cost_rp),
+        sales_rp=int(sales_rp) + int(shipped_rp or 0),
+        cost_of_sales_rp=int(cost_rp) + int(shipped_cost_rp or 0),
         withdrawal_fees_rp=int(fees_rp or 0),
         other_income_rp=sum(int(by_category.get(c, 0)) for c in INCOME_CATEGORIES),
         stock_adjustments_rp=int(adjustments_rp or 0),
         expenses_rp={
             c: int(by_category[c]) for c in EXPENSE_CATEGORIES if c in by_category
         },
+        shipments_rp=int(shipped_rp or 0),
+        in_transit_cost_rp=_in_transit_cost_rp(session, bank, until),
+    )
+
+
+def _in_transit_cost_rp(
+    session: SessionLike, bank: Bank, until: dt.datetime | None
+) -> int:
+    """The cost of a unit's shipments in transit at ``until`` (now when None)."""
+    if until is None:
+        open_at_end: Any = Shipment.status == "in_transit"
+    else:
+        # Dispatched before the end, and not yet received or returned at the end.
+        open_at_end = sa.and_(
+            Shipment.dispatched_at < until,
+            sa.or_(
+                Shipment.status == "in_transit",
+                Shipment.received_at >= until,
+                Shipment.returned_at >= until,
+            ),
+        )
+    return int(
+        session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(Shipment.cost_rp), 0)).where(
+                Shipment.bank_id == bank.id, open_at_end
+            )
+        )
+        or 0
     )
 
 
@@ -1096,23 +1138,107 @@ def weighing_book(
 
 
 @dataclass(frozen=True)
+class SalesBookRow:
+    """One line of the buku penjualan: a sale line, or a line of a shipment to the induk.
+
+    A shipment's line is sold at the induk's price for the quantity it weighed; while the
+    shipment is in transit it has no price or amount yet and counts in no total.
+    """
+
+    at: dt.datetime
+    receipt_no: str
+    buyer: str
+    category_name: str
+    unit: str
+    quantity: Decimal
+    price_rp: int | None
+    amount_rp: int | None  # None: a shipment still in transit
+    cost_rp: int
+    sale_id: int | None = None
+    shipment_id: int | None = None
+
+    @property
+    def in_transit(self) -> bool:
+        return self.amount_rp is None
+
+    @property
+    def margin_rp(self) -> int | None:
+        return None if self.amount_rp is None else self.amount_rp - self.cost_rp
+
+
+def _sale_rows(sale: Sale) -> list[SalesBookRow]:
+    return [
+        SalesBookRow(
+            at=sale.occurred_at,
+            receipt_no=sale.receipt_no,
+            buyer=sale.buyer.name,
+            category_name=line.category_name,
+            unit=line.unit,
+            quantity=Decimal(line.quantity),
+            price_rp=line.price_rp,
+            amount_rp=line.amount_rp,
+            cost_rp=line.cost_rp,
+            sale_id=sale.id,
+        )
+        for line in sale.lines
+    ]
+
+
+def _shipment_rows(shipment: Shipment) -> list[SalesBookRow]:
+    induk = shipment.induk_bank
+    return [
+        SalesBookRow(
+            at=shipment.received_at or shipment.dispatched_at,
+            receipt_no=shipment.receipt_no,
+            buyer=f"{induk.code} · {induk.name}",
+            category_name=line.category_name,
+            unit=line.unit,
+            quantity=Decimal(
+                line.quantity
+                if line.received_quantity is None
+                else line.received_quantity
+            ),
+            price_rp=line.price_rp,
+            amount_rp=line.amount_rp,
+            cost_rp=line.cost_rp,
+            shipment_id=shipment.id,
+        )
+        for line in shipment.lines
+    ]
+
+
+@dataclass(frozen=True)
 class SalesBook:
+    """The buku penjualan of a period; totals leave out shipments still in transit."""
+
     bank: Bank
     start: dt.date | None
     end: dt.date | None
     sales: list[Sale]
+    #: shipments to the induk received in the period, or dispatched in it and in transit
+    shipments: list[Shipment] = field(default_factory=list)
+    #: whether the reader may see purchase cost and margin (:data:`Action.COSTS_READ`)
+    show_costs: bool = True
+
+    @property
+    def rows(self) -> list[SalesBookRow]:
+        rows = [row for sale in self.sales for row in _sale_rows(sale)]
+        rows += [row for s in self.shipments for row in _shipment_rows(s)]
+        return sorted(rows, key=lambda row: (row.at, row.receipt_no))
 
     @property
     def total_weight_kg(self) -> Decimal:
-        return sum((s.total_weight_kg for s in self.sales), ZERO)
+        return sum(
+            (r.quantity for r in self.rows if r.unit == "kg" and not r.in_transit), ZERO
+        )
 
     @property
     def total_rp(self) -> int:
-        return sum(s.total_rp for s in self.sales)
+        return sum(r.amount_rp or 0 for r in self.rows)
 
     @property
     def cost_rp(self) -> int:
-        return sum(s.cost_rp for s in self.sales)
+        return sum(r.cost_rp for r in self.rows if not r.in_transit)
 
     @property
     def margin_rp(self) -> int:
@@ -1127,7 +1253,9 @@ def sales_book(
     start: dt.date | None = None,
     end: dt.date | None = None,
 ) -> SalesBook:
-    """The buku penjualan: sales and shipments of the period with buyer and margin."""
+    """The buku penjualan: sales of the period with buyer and margin, and the unit's
+    shipments the induk received in it (or that were dispatched in it and are still in
+    transit, without an amount)."""
     require(actor, Action.BOOKS_READ)
     bank = find_bank(session, actor, bank_code)
     since, until = period_bounds(bank.timezone, start, end)
@@ -1139,7 +1267,33 @@ def sales_book(
             .order_by(Sale.occurred_at, Sale.id)
         )
     )
-    return SalesBook(bank=bank, start=start, end=end, sales=sales)
+    shipments = list(
+        session.scalars(
+            sa.select(Shipment)
+            .where(
+                Shipment.bank_id == bank.id,
+                sa.or_(
+                    sa.and_(
+                        Shipment.status == "received",
+                        _between(Shipment.received_at, since, until),
+                    ),
+                    sa.and_(
+                        Shipment.status == "in_transit",
+                        _between(Shipment.dispatched_at, since, until),
+                    ),
+                ),
+            )
+            .options(selectinload(Shipment.lines), selectinload(Shipment.induk_bank))
+        )
+    )
+    return SalesBook(
+        bank=bank,
+        start=start,
+        end=end,
+        sales=sales,
+        shipments=shipments,
+        show_costs=actor.can(Action.COSTS_READ),
+    )
 
 
 # -- summaries and city totals -----------------------------------------------------------
@@ -1149,9 +1303,10 @@ class Figures:
 
     received_kg: Decimal = ZERO  # deposits from members: the first point of collection
     received_rp: int = 0
-    shipments_in_kg: Decimal = ZERO  # from units (an induk's intake that is a transfer)
+    shipments_in_kg: Decimal = ZERO  # received from units (intake that is a transfer)
     sold_kg: Decimal = ZERO  # to pengepul and industry: leaves the city's banks
-    shipped_kg: Decimal = ZERO  # to the induk: a transfer inside the city
+    shipped_kg: Decimal = ZERO  # dispatched to the induk: a transfer inside the city
+    in_transit_kg: Decimal = ZERO  # of shipped_kg: not yet received by the induk
     sales_rp: int = 0
     cost_of_sales_rp: int = 0
     expenses_rp: int = 0
@@ -1175,6 +1330,7 @@ class Figures:
             "shipments_in_kg",
             "sold_kg",
             "shipped_kg",
+            "in_transit_kg",
             "sales_rp",
             "cost_of_sales_rp",
             "expenses_rp",
@@ -1240,7 +1396,6 @@ def _figures(
     sale_rows = session.execute(
         sa.select(
             Sale.bank_id,
-            Sale.shipped_to_bank_id,
             Sale.occurred_at,
             SaleLine.category_code,
             SaleLine.unit,
@@ -1249,23 +1404,15 @@ def _figures(
             SaleLine.cost_rp,
         )
         .join(SaleLine, SaleLine.sale_id == Sale.id)
-        .where(
-            sa.or_(Sale.bank_id.in_(bank_ids), Sale.shipped_to_bank_id.in_(bank_ids)),
-            _between(Sale.occurred_at, since, until),
-        )
+        .where(Sale.bank_id.in_(bank_ids), _between(Sale.occurred_at, since, until))
     ).all()
-    for bank_id, to_id, at, code, unit, quantity, amount_rp, cost_rp in sale_rows:
-        kg = quantity if unit == "kg" else ZERO
-        if bank_id in bank_ids:
-            figures = result[key(bank_id, at, code)]
-            figures.sales_rp += amount_rp
-            figures.cost_of_sales_rp += cost_rp
-            if to_id is None:
-                figures.sold_kg += kg
-            else:
-                figures.shipped_kg += kg
-        if to_id is not None and to_id in bank_ids:
-            result[key(to_id, at, code)].shipments_in_kg += kg
+    for bank_id, at, code, unit, quantity, amount_rp, cost_rp in sale_rows:
+        figures = result[key(bank_id, at, code)]
+        figures.sales_rp += amount_rp
+        figures.cost_of_sales_rp += cost_rp
+        if unit == "kg":
+            figures.sold_kg += quantity
+    _add_shipments(session, result, bank_ids, since, until, key)
     if group != "category":
         for bank_id, at, amount_rp in session.execute(
             sa.select(
@@ -1291,6 +1438,92 @@ def _figures(
             if paid_at is not None:
                 result[key(bank_id, paid_at)].payouts_rp += net_rp
     return result
+
+
+def _add_shipments(
+    session: SessionLike,
+    result: dict[tuple[int, Any], Figures],
+    bank_ids: Sequence[int],
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    key: Any,
+) -> None:
+    """Add the shipments of ``bank_ids`` to their figures.
+
+    At the unit, a shipment counts as shipped (and, until received, in transit) when it
+    was dispatched, and as a sale at the induk's value when the induk received it; at
+    the induk, the weighed quantity counts as shipped in when it was received. Rejected
+    and cancelled shipments went back into the unit's stock and count nowhere.
+    """
+    rows = session.execute(
+        sa.select(
+            Shipment.bank_id,
+            Shipment.induk_bank_id,
+            Shipment.status,
+            Shipment.dispatched_at,
+            Shipment.received_at,
+            ShipmentLine.category_code,
+            ShipmentLine.unit,
+            ShipmentLine.quantity,
+            ShipmentLine.received_quantity,
+            ShipmentLine.amount_rp,
+            ShipmentLine.cost_rp,
+        )
+        .join(ShipmentLine, ShipmentLine.shipment_id == Shipment.id)
+        .where(
+            sa.or_(
+                Shipment.bank_id.in_(bank_ids), Shipment.induk_bank_id.in_(bank_ids)
+            ),
+            Shipment.status.in_(("in_transit", "received")),
+            sa.or_(
+                _between(Shipment.dispatched_at, since, until),
+                _between(Shipment.received_at, since, until),
+            ),
+        )
+    ).all()
+    in_period = _in_period(since, until)
+    for (
+        unit_id,
+        induk_id,
+        status,
+        dispatched_at,
+        received_at,
+        code,
+        unit,
+        quantity,
+        received_quantity,
+        amount_rp,
+        cost_rp,
+    ) in rows:
+        is_kg = unit == "kg"
+        if unit_id in bank_ids and in_period(dispatched_at) and is_kg:
+            figures = result[key(unit_id, dispatched_at, code)]
+            figures.shipped_kg += quantity
+            if status == "in_transit":
+                figures.in_transit_kg += quantity
+        if status != "received" or not in_period(received_at):
+            continue
+        if unit_id in bank_ids:
+            figures = result[key(unit_id, received_at, code)]
+            figures.sales_rp += amount_rp or 0
+            figures.cost_of_sales_rp += cost_rp
+        if induk_id in bank_ids and is_kg and received_quantity is not None:
+            result[
+                key(induk_id, received_at, code)
+            ].shipments_in_kg += received_quantity
+
+
+def _in_period(since: dt.datetime | None, until: dt.datetime | None) -> Any:
+    """A test of whether an instant lies in ``[since, until)`` (None: open ends)."""
+
+    def test(at: dt.datetime | None) -> bool:
+        return (
+            at is not None
+            and (since is None or at >= since)
+            and (until is None or at < until)
+        )
+
+    return test
 
 
 @dataclass(frozen=True)
@@ -1532,17 +1765,21 @@ def sipsn_report(
         )
     ):
         destinations[bank_id][sipsn_destination(material)] += quantity
-    for to_id, material, quantity in session.execute(
-        sa.select(Sale.shipped_to_bank_id, SaleLine.material, SaleLine.quantity)
-        .join(SaleLine, SaleLine.sale_id == Sale.id)
+    for to_id, material, received in session.execute(
+        sa.select(
+            Shipment.induk_bank_id,
+            ShipmentLine.material,
+            ShipmentLine.received_quantity,
+        )
+        .join(ShipmentLine, ShipmentLine.shipment_id == Shipment.id)
         .where(
-            Sale.shipped_to_bank_id.in_(ids),
-            SaleLine.unit == "kg",
-            _between(Sale.occurred_at, since, until),
+            Shipment.induk_bank_id.in_(ids),
+            Shipment.status == "received",
+            ShipmentLine.unit == "kg",
+            _between(Shipment.received_at, since, until),
         )
     ):
-        assert to_id is not None  # noqa: S101 - filtered above
-        destinations[to_id][sipsn_destination(material)] += quantity
+        destinations[to_id][sipsn_destination(material)] += received or ZERO
     medians: dict[str, Decimal] = {}
     for kind in ("unit", "induk"):
         values = sorted(
