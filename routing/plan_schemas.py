@@ -26,6 +26,7 @@ from routing.models import (
 from routing.problem import format_time_of_day, parse_time_of_day
 from routing.snapshot import source_description
 from wastebank.extensions import MAX_ID
+from wastebank.fields import DecimalNumber, Pattern
 
 __all__ = [
     "DepotCreateSchema",
@@ -54,7 +55,7 @@ __all__ = [
 #: Largest search budget one request may ask for, seconds.
 MAX_TIME_LIMIT_S = 120.0
 
-_CODE = validate.Regexp(
+_CODE = Pattern(
     r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$", error="1-32 letters, digits, - or _."
 )
 _HHMM = re.compile(r"^(?:([01]\d|2[0-3]):([0-5]\d)|24:00)$")
@@ -209,13 +210,13 @@ class TruckCreateSchema(Schema):
     plate_no = fields.String(load_default=None, validate=validate.Length(max=16))
     city = fields.String(load_default=None, validate=validate.Length(max=16))
     depot = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    capacity_kg = fields.Decimal(
+    capacity_kg = DecimalNumber(
         required=True,
         places=3,
         validate=validate.Range(min=0, min_inclusive=False, max=100_000),
         metadata={"description": "payload, kg", "example": "4000"},
     )
-    capacity_m3 = fields.Decimal(
+    capacity_m3 = DecimalNumber(
         required=True,
         places=3,
         validate=validate.Range(min=0, min_inclusive=False, max=200),
@@ -677,13 +678,12 @@ class RouteStopEventCreateSchema(Schema):
     ticket_no = fields.String(
         load_default=None,
         allow_none=True,
-        # \Z, not $: "$" also matches before a trailing newline.
-        validate=validate.Regexp(
-            r"^[\x21-\x7e]{1,40}\Z", error="1-40 visible ASCII characters."
+        validate=Pattern(
+            r"^[\x21-\x7e]{1,40}$", error="1-40 visible ASCII characters."
         ),
         metadata={"description": "weighbridge ticket number (unloaded, required)"},
     )
-    net_weight_kg = fields.Decimal(
+    net_weight_kg = DecimalNumber(
         load_default=None,
         allow_none=True,
         # A truck's load: above 0, at most 100 t.

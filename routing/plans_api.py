@@ -17,7 +17,6 @@ from typing import Any
 
 from flask import Response, current_app, jsonify, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from routing import services
 from routing.distance import DistanceSource
@@ -65,6 +64,7 @@ from wastebank.auth import (
 from wastebank.errors import domain_error_body, register_domain_errors
 from wastebank.extensions import db
 from wastebank.idempotency import created, request_hash
+from wastebank.rest import Blueprint
 from wastebank.schemas import ErrorSchema, IdempotencyHeaderSchema
 
 bp = Blueprint(

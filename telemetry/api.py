@@ -12,7 +12,6 @@ from typing import Any
 
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from telemetry import services
 from telemetry.exceptions import (
@@ -52,6 +51,7 @@ from wastebank.auth import (
 )
 from wastebank.errors import handle_domain_error, register_domain_errors
 from wastebank.extensions import db
+from wastebank.rest import Blueprint
 
 log = logging.getLogger(__name__)
 

@@ -26,12 +26,13 @@ from telemetry.models import (
     WASTE_STREAMS,
     WORD_ORDERS,
 )
+from wastebank.fields import DecimalNumber, Pattern
 
-_CODE = validate.Regexp(
+_CODE = Pattern(
     r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$", error="1-32 letters, digits, - or _."
 )
 # The MQTT topic part a device is named by (no '/', '+', '#').
-_DEVICE_ID = validate.Regexp(
+_DEVICE_ID = Pattern(
     r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$",
     error="1-128 letters, digits or ._:@- (as the network names the device).",
 )
@@ -147,7 +148,7 @@ class BinCreateSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     kind = fields.String(required=True, validate=validate.OneOf(BIN_KINDS))
     stream = fields.String(required=True, validate=validate.OneOf(WASTE_STREAMS))
-    capacity_l = fields.Decimal(
+    capacity_l = DecimalNumber(
         required=True,
         places=1,
         validate=validate.Range(min=0, min_inclusive=False, max=1_000_000),
@@ -174,7 +175,7 @@ class BinUpdateSchema(Schema):
     name = fields.String(validate=validate.Length(min=1, max=200))
     kind = fields.String(validate=validate.OneOf(BIN_KINDS))
     stream = fields.String(validate=validate.OneOf(WASTE_STREAMS))
-    capacity_l = fields.Decimal(
+    capacity_l = DecimalNumber(
         places=1, validate=validate.Range(min=0, min_inclusive=False, max=1_000_000)
     )
     lat = fields.Float(validate=validate.Range(min=-90, max=90))
@@ -209,7 +210,7 @@ class ModbusSchema(Schema):
     address = fields.Integer(required=True, validate=validate.Range(min=0, max=65535))
     function = fields.Integer(load_default=3, validate=validate.OneOf([3, 4]))
     count = fields.Integer(load_default=1, validate=validate.OneOf([1, 2]))
-    scale = fields.Decimal(
+    scale = DecimalNumber(
         load_default=1,
         places=6,
         validate=validate.Range(min=0, min_inclusive=False, max=1000),

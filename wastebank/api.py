@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 from flask import Response, current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from wastebank import cards, services
 from wastebank.auth import api_actor, authenticate_bearer, login_policy
@@ -16,6 +15,7 @@ from wastebank.exceptions import AuthenticationFailed
 from wastebank.extensions import db
 from wastebank.idempotency import created, request_hash
 from wastebank.models import utcnow
+from wastebank.rest import Blueprint
 from wastebank.schemas import (
     BankCreateSchema,
     BankSchema,

@@ -18,13 +18,13 @@ from werkzeug.routing import IntegerConverter, Map
 from wastebank.config import DEV_SECRET_KEY, DefaultConfig
 from wastebank.extensions import (
     MAX_ID,
-    api,
     babel,
     csrf,
     db,
     login_manager,
     migrate,
 )
+from wastebank.rest import JSONProvider, api
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """
     app = Flask(__name__, instance_relative_config=False)
     app.url_map.converters["int"] = IdConverter
+    app.json = JSONProvider(app)
     _configure(app, config)
     _configure_logging(app)
     _configure_extensions(app)

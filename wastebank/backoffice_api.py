@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from wastebank import backoffice_xlsx
 from wastebank.auth import api_actor, authenticate_bearer
@@ -35,6 +34,7 @@ from wastebank.backoffice_schemas import (
 )
 from wastebank.extensions import db
 from wastebank.idempotency import created, request_hash
+from wastebank.rest import Blueprint
 from wastebank.schemas import IdempotencyHeaderSchema
 from wastebank.services import backoffice, get_bank
 from wastebank.spreadsheets import XLSX_CONTENT_TYPE

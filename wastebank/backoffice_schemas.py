@@ -10,6 +10,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from wastebank.fields import DecimalNumber, Pattern
 from wastebank.models import (
     BUYER_KINDS,
     EXPENSE_CATEGORIES,
@@ -44,7 +45,7 @@ class StockPositionSchema(Schema):
 
 class StockAdjustmentCreateSchema(StrippedSchema):
     category = fields.String(required=True, validate=_CODE)
-    quantity = fields.Decimal(
+    quantity = DecimalNumber(
         required=True,
         validate=validate.Range(min=-100_000, max=100_000),
         metadata={"description": "signed: found more (+) or less (-) than the books"},
@@ -69,7 +70,7 @@ class BuyerCreateSchema(StrippedSchema):
     address = fields.String(load_default=None, validate=validate.Length(max=255))
     nib = fields.String(
         load_default=None,
-        validate=validate.Regexp(r"^[0-9]{13}$", error="A NIB is 13 digits."),
+        validate=Pattern(r"^[0-9]{13}$", error="A NIB is 13 digits."),
     )
 
 
@@ -86,7 +87,7 @@ class BuyerSchema(Schema):
 
 class SaleLineCreateSchema(Schema):
     category = fields.String(required=True, validate=_CODE)
-    quantity = fields.Decimal(
+    quantity = DecimalNumber(
         required=True,
         validate=_QUANTITY,
         metadata={"description": "in the category's unit (kg for kg categories)"},

@@ -17,7 +17,6 @@ from typing import Any
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from wastebank import reports_export
 from wastebank.auth import api_actor, authenticate_bearer
@@ -34,6 +33,7 @@ from wastebank.reports_schemas import (
     WasteProfileSchema,
     WasteProfileUpdateSchema,
 )
+from wastebank.rest import Blueprint
 from wastebank.services import diversion as services
 
 bp = Blueprint(

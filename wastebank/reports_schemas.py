@@ -18,16 +18,15 @@ from routing.energy import (
     MCF_BY_SITE_TYPE,
     STREAM_COMPOSITIONS,
 )
+from wastebank.fields import DecimalNumber, Pattern
 from wastebank.models import MASS_BASES, TPA_DELIVERY_SOURCES, TREATMENT_PATHWAYS
 from wastebank.schemas import StrippedSchema
 
-_CITY = validate.Regexp(
+_CITY = Pattern(
     r"^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$", error="1-16 letters, digits, - or _."
 )
 #: A weighbridge ticket number: visible ASCII, as printed on the ticket.
-_TICKET = validate.Regexp(
-    r"^[\x21-\x7e]{1,40}$", error="1-40 visible ASCII characters."
-)
+_TICKET = Pattern(r"^[\x21-\x7e]{1,40}$", error="1-40 visible ASCII characters.")
 #: The largest single mass an input may carry, kg (a day at a large city's TPA).
 MAX_MASS_KG = Decimal("10000000")
 REPORT_FORMATS = ("json", "csv", "xlsx")
@@ -46,7 +45,7 @@ def _mass(*, required: bool = True, minimum_inclusive: bool = False) -> fields.D
     options: dict[str, Any] = (
         {"required": True} if required else {"load_default": Decimal("0")}
     )
-    return fields.Decimal(
+    return DecimalNumber(
         validate=[
             validate.Range(min=0, min_inclusive=minimum_inclusive, max=MAX_MASS_KG),
             _three_decimals,
@@ -212,7 +211,7 @@ class WasteProfileUpdateSchema(Schema):
     population_year = fields.Integer(
         allow_none=True, strict=True, validate=validate.Range(min=1900, max=2200)
     )
-    generation_kg_per_capita_per_day = fields.Decimal(
+    generation_kg_per_capita_per_day = DecimalNumber(
         allow_none=True,
         validate=[
             validate.Range(min=0, min_inclusive=False, max=10),
@@ -233,23 +232,23 @@ class WasteProfileUpdateSchema(Schema):
         allow_none=True,
         metadata={"description": "the TPA meets WaCT's basic control level"},
     )
-    tpa_remaining_airspace_m3 = fields.Decimal(
+    tpa_remaining_airspace_m3 = DecimalNumber(
         allow_none=True, validate=validate.Range(min=0, max=Decimal("1e12"))
     )
     tpa_airspace_surveyed_on = fields.Date(allow_none=True)
-    in_place_density_t_per_m3 = fields.Decimal(
+    in_place_density_t_per_m3 = DecimalNumber(
         allow_none=True,
         validate=validate.Range(min=0, min_inclusive=False, max=2),
         metadata={"description": "measured at the TPA; null: 0.6"},
     )
-    cover_soil_fraction = fields.Decimal(
+    cover_soil_fraction = DecimalNumber(
         allow_none=True, validate=validate.Range(min=0, max=1)
     )
     climate_zone = fields.String(
         allow_none=True, validate=validate.OneOf(CLIMATE_ZONES)
     )
     jakstrada_targets = fields.Dict(
-        keys=fields.String(validate=validate.Regexp(r"^(19|20|21)\d\d$")),
+        keys=fields.String(validate=Pattern(r"^(19|20|21)\d\d$")),
         values=fields.Nested(JakstradaTargetSchema),
         allow_none=True,
         metadata={
@@ -260,8 +259,8 @@ class WasteProfileUpdateSchema(Schema):
 
 class WasteProfileSchema(WasteProfileUpdateSchema):
     city = fields.Function(lambda profile: profile.city.code)
-    generation_kg_per_capita_per_day = fields.Decimal(as_string=True, allow_none=True)
-    tpa_remaining_airspace_m3 = fields.Decimal(as_string=True, allow_none=True)
-    in_place_density_t_per_m3 = fields.Decimal(as_string=True, allow_none=True)
-    cover_soil_fraction = fields.Decimal(as_string=True, allow_none=True)
+    generation_kg_per_capita_per_day = DecimalNumber(as_string=True, allow_none=True)
+    tpa_remaining_airspace_m3 = DecimalNumber(as_string=True, allow_none=True)
+    in_place_density_t_per_m3 = DecimalNumber(as_string=True, allow_none=True)
+    cover_soil_fraction = DecimalNumber(as_string=True, allow_none=True)
     updated_at = fields.AwareDateTime(allow_none=True)

@@ -17,6 +17,7 @@ from marshmallow import (
 )
 
 from wastebank.extensions import MAX_ID
+from wastebank.fields import DecimalNumber, Pattern
 from wastebank.models import (
     BANK_KINDS,
     DEPOSIT_MODES,
@@ -28,7 +29,7 @@ from wastebank.models import (
     WITHDRAWAL_STATUSES,
 )
 
-_CODE = validate.Regexp(
+_CODE = Pattern(
     r"^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$", error="1-16 letters, digits, - or _."
 )
 #: A record id in a request body: primary keys are 32-bit integers on PostgreSQL, and a
@@ -137,11 +138,11 @@ class BankCreateSchema(StrippedSchema):
 
 
 # -- members ---------------------------------------------------------------------------
-_PHONE = validate.Regexp(
+_PHONE = Pattern(
     r"^\+?[0-9][0-9 -]{6,18}$", error="A phone number: digits, + - and spaces."
 )
-_RT_RW = validate.Regexp(r"^[0-9]{1,3}$", error="1 to 3 digits.")
-_NIK = validate.Regexp(r"^[0-9]{16}$", error="A NIK is exactly 16 digits.")
+_RT_RW = Pattern(r"^[0-9]{1,3}$", error="1 to 3 digits.")
+_NIK = Pattern(r"^[0-9]{16}$", error="A NIK is exactly 16 digits.")
 
 
 class MemberFieldsMixin(StrippedSchema):
@@ -301,9 +302,8 @@ class IdempotencyHeaderSchema(Schema):
     idempotency_key = fields.String(
         required=True,
         data_key="Idempotency-Key",
-        validate=validate.Regexp(
-            # \Z, not $: "$" also matches before a trailing newline.
-            r"^[\x21-\x7e]{1,80}\Z",
+        validate=Pattern(
+            r"^[\x21-\x7e]{1,80}$",
             error="1-80 visible ASCII characters.",
         ),
     )
@@ -311,7 +311,7 @@ class IdempotencyHeaderSchema(Schema):
 
 class DepositLineCreateSchema(Schema):
     category = fields.String(required=True, validate=_CODE)
-    quantity = fields.Decimal(
+    quantity = DecimalNumber(
         required=True,
         validate=validate.Range(min=0, min_inclusive=False, max=1000),
         metadata={
