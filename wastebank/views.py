@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -43,9 +44,20 @@ bp = Blueprint("wastebank", __name__)
 PAGE_SIZE = 25
 
 
+#: What a ``next=`` path may not contain: control characters (a newline would end up
+#: in the Location header, which werkzeug refuses: a 500), spaces, and backslashes
+#: (browsers read ``/\evil.example`` as ``//evil.example``, another site).
+_UNSAFE_IN_NEXT = re.compile(r"[\x00-\x20\x7f\\]")
+
+
 def _safe_next(target: str | None) -> str:
     """Only same-site relative redirects after login (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//"):
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and not _UNSAFE_IN_NEXT.search(target)
+    ):
         parts = urlsplit(target)
         if not parts.netloc and not parts.scheme:
             return target
