@@ -26,7 +26,7 @@ from routing.models import (
 from routing.problem import format_time_of_day, parse_time_of_day
 from routing.snapshot import source_description
 from wastebank.extensions import MAX_ID
-from wastebank.fields import DecimalNumber, Pattern
+from wastebank.fields import BoundedDate, BoundedDateTime, DecimalNumber, Pattern
 
 __all__ = [
     "DepotCreateSchema",
@@ -266,7 +266,7 @@ class RoutePlanCreateSchema(Schema):
         validate=validate.Length(max=16),
         metadata={"description": "city code; your own city when omitted"},
     )
-    date = fields.Date(
+    date = BoundedDate(
         required=True,
         attribute="service_date",
         metadata={"description": "service day, in the city's calendar"},
@@ -309,7 +309,7 @@ class RoutePlanCreateSchema(Schema):
 
 class RoutePlanQueryArgsSchema(Schema):
     city = fields.String(load_default=None, metadata={"description": "city code"})
-    service_date = fields.Date(
+    service_date = BoundedDate(
         load_default=None, data_key="date", metadata={"description": "service day"}
     )
 
@@ -528,7 +528,7 @@ class ReplanSchema(RoutePlanSchema):
 
 
 class DriverRouteQueryArgsSchema(Schema):
-    service_date = fields.Date(
+    service_date = BoundedDate(
         load_default=None,
         data_key="date",
         metadata={"description": "service day; default: today in your city's zone"},
@@ -662,7 +662,7 @@ class RouteStopEventCreateSchema(Schema):
             "description": "collected or skipped (a bin stop); unloaded (an unload)"
         },
     )
-    occurred_at = fields.AwareDateTime(
+    occurred_at = BoundedDateTime(
         required=True,
         metadata={"description": "when it happened, by the phone, with its zone"},
     )

@@ -26,7 +26,7 @@ from telemetry.models import (
     WASTE_STREAMS,
     WORD_ORDERS,
 )
-from wastebank.fields import DecimalNumber, Pattern
+from wastebank.fields import DecimalNumber, Pattern, check_date
 
 _CODE = Pattern(
     r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$", error="1-32 letters, digits, - or _."
@@ -41,6 +41,8 @@ _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 class FlexibleDateTime(fields.Field[dt.datetime]):
     """An ISO 8601 date or date-time; dates are midnight UTC, naive times are UTC.
+
+    Dates lie between :data:`wastebank.fields.MIN_DATE` and ``MAX_DATE``.
 
     ``end_of_day`` turns a bare date into the next midnight, so ``to=2026-11-20``
     includes the whole of the 20th.
@@ -58,12 +60,14 @@ class FlexibleDateTime(fields.Field[dt.datetime]):
         text = value.strip()
         try:
             if len(text) == 10:
-                day = dt.date.fromisoformat(text)
+                # Within the century, so the next midnight and UTC exist.
+                day = check_date(dt.date.fromisoformat(text))
                 start = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
                 return start + dt.timedelta(days=1) if self.end_of_day else start
             parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             raise ValidationError("Not a valid ISO 8601 date or date-time.") from None
+        check_date(parsed.date())
         if parsed.tzinfo is None:
             return parsed.replace(tzinfo=dt.UTC)
         return parsed.astimezone(dt.UTC)

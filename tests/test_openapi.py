@@ -13,8 +13,7 @@ from openapi_spec_validator import validate
 from sqlalchemy.orm import Session
 
 from tests import factories
-from wastebank.fields import DECIMAL_PATTERN
-from wastebank.rest import MAX_PAGE
+from wastebank.fields import DECIMAL_PATTERN, MAX_PAGE
 
 METHODS = ("get", "put", "post", "patch", "delete")
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from wastebank.fields import DecimalNumber, Pattern
+from wastebank.fields import BoundedDate, DecimalNumber, Pattern
 from wastebank.models import (
     BUYER_KINDS,
     EXPENSE_CATEGORIES,
@@ -25,8 +25,8 @@ _QUANTITY = validate.Range(min=0, min_inclusive=False, max=100_000)
 class PeriodQueryArgsSchema(Schema):
     """A period of local calendar days, both ends inclusive and optional."""
 
-    from_ = fields.Date(data_key="from", load_default=None)
-    to = fields.Date(
+    from_ = BoundedDate(data_key="from", load_default=None)
+    to = BoundedDate(
         load_default=None, metadata={"description": "inclusive, the bank's local date"}
     )
 
@@ -170,7 +170,7 @@ class CashEntryCreateSchema(StrippedSchema):
         required=True, strict=True, validate=validate.Range(min=1, max=10**12)
     )
     description = fields.String(required=True, validate=validate.Length(min=1, max=255))
-    occurred_on = fields.Date(
+    occurred_on = BoundedDate(
         load_default=None, metadata={"description": "local date; default: now"}
     )
 

@@ -36,6 +36,7 @@ from wastebank.exceptions import (
     WasteBankError,
 )
 from wastebank.extensions import db
+from wastebank.fields import parse_date
 from wastebank.idempotency import canonical_hash, new_form_key
 from wastebank.messages import N_
 from wastebank.models import (
@@ -125,8 +126,8 @@ def _period(
         if not raw:
             return None
         try:
-            return dt.date.fromisoformat(raw)
-        except ValueError:
+            return parse_date(raw)
+        except ValidationError:
             abort(400)
 
     start, end = parse("from"), parse("to")

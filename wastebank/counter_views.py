@@ -44,6 +44,7 @@ from wastebank.exceptions import (
     WasteBankError,
 )
 from wastebank.extensions import db
+from wastebank.fields import record_id
 from wastebank.idempotency import new_form_key
 from wastebank.models import Bank, Deposit, Member, Withdrawal, utcnow
 
@@ -255,7 +256,7 @@ def show_counter() -> Any:
     """The cashier's home screen; ``?card=TOKEN`` or ``?member=ID`` opens a member."""
     actor = _counter_actor()
     card = request.args.get("card", "").strip()
-    member_id = request.args.get("member", type=int)
+    member_id = request.args.get("member", type=record_id)
     member: Member | None = None
     candidates: list[Member] = []
     scan_error, status = None, 200

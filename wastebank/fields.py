@@ -24,6 +24,8 @@ from typing import Any, cast
 
 from marshmallow import ValidationError, fields, validate
 
+from wastebank.extensions import MAX_ID
+
 #: The first and last calendar day any request may name. Records of a waste bank start
 #: in this century; a wider range only lets typing errors reach the books.
 MIN_DATE = dt.date(2000, 1, 1)
@@ -32,6 +34,10 @@ DATE_RANGE_MESSAGE = f"A date between {MIN_DATE} and {MAX_DATE}."
 #: A date as the API writes it (RFC 3339 ``full-date``); Python would also read
 #: ``20260105`` or ``2026-W01-1``, which the OpenAPI ``date`` format does not allow.
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+#: The last page a paginated list may be asked for (with 1,000 items a page, a billion
+#: items: more than any list here holds, and far below the database's OFFSET limit).
+MAX_PAGE = 1_000_000
 
 #: How a decimal looks in the API, in both directions: digits, at most one point, an
 #: optional minus; no exponent, no spaces.
@@ -98,6 +104,32 @@ def parse_date(text: str) -> dt.date:
     except ValueError:
         raise ValidationError("Not a valid date (YYYY-MM-DD).") from None
     return check_date(day)
+
+
+def _bounded_int(text: str, maximum: int) -> int:
+    number = int(text)
+    if not 1 <= number <= maximum:
+        raise ValueError(f"{number} is not between 1 and {maximum}")
+    return number
+
+
+def record_id(text: str) -> int:
+    """A record id from a query string (``type=`` of ``request.args.get``).
+
+    A larger number than a table's ids reached the database driver and failed there.
+
+    :raises ValueError: not an integer from 1 to ``MAX_ID`` (werkzeug then uses the
+        default).
+    """
+    return _bounded_int(text, MAX_ID)
+
+
+def page_number(text: str) -> int:
+    """A page number from a query string (``type=``), 1 to :data:`MAX_PAGE`.
+
+    :raises ValueError: otherwise (werkzeug then uses the default).
+    """
+    return _bounded_int(text, MAX_PAGE)
 
 
 class BoundedDate(fields.Date):

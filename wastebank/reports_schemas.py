@@ -18,7 +18,7 @@ from routing.energy import (
     MCF_BY_SITE_TYPE,
     STREAM_COMPOSITIONS,
 )
-from wastebank.fields import DecimalNumber, Pattern
+from wastebank.fields import BoundedDate, BoundedDateTime, DecimalNumber, Pattern
 from wastebank.models import MASS_BASES, TPA_DELIVERY_SOURCES, TREATMENT_PATHWAYS
 from wastebank.schemas import StrippedSchema
 
@@ -58,12 +58,12 @@ def _mass(*, required: bool = True, minimum_inclusive: bool = False) -> fields.D
 # -- the report ------------------------------------------------------------------------------
 class DiversionReportQueryArgsSchema(Schema):
     city = fields.String(required=True, validate=_CITY)
-    from_ = fields.Date(
+    from_ = BoundedDate(
         data_key="from",
         required=True,
         metadata={"description": "first day, the city's local date"},
     )
-    to = fields.Date(
+    to = BoundedDate(
         required=True,
         metadata={"description": "last day, inclusive; the same calendar year"},
     )
@@ -124,7 +124,7 @@ class TpaDeliveryCreateSchema(StrippedSchema):
     city = fields.String(required=True, validate=_CITY)
     facility = fields.String(required=True, validate=validate.Length(min=1, max=120))
     ticket_no = fields.String(required=True, validate=_TICKET)
-    delivered_at = fields.AwareDateTime(required=True)
+    delivered_at = BoundedDateTime(required=True)
     net_weight_kg = _mass()
     source = fields.String(
         load_default="weighbridge", validate=validate.OneOf(TPA_DELIVERY_SOURCES)
@@ -149,15 +149,15 @@ class TpaDeliverySchema(Schema):
 
 class WasteFlowQueryArgsSchema(Schema):
     city = fields.String(required=True, validate=_CITY)
-    from_ = fields.Date(data_key="from", load_default=None)
-    to = fields.Date(load_default=None, metadata={"description": "inclusive"})
+    from_ = BoundedDate(data_key="from", load_default=None)
+    to = BoundedDate(load_default=None, metadata={"description": "inclusive"})
 
 
 # -- treatment inputs ------------------------------------------------------------------------
 class TreatmentInputCreateSchema(StrippedSchema):
     city = fields.String(required=True, validate=_CITY)
     facility = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    treated_on = fields.Date(
+    treated_on = BoundedDate(
         required=True,
         metadata={"description": "local date, or the last day of the period summed"},
     )
@@ -235,7 +235,7 @@ class WasteProfileUpdateSchema(Schema):
     tpa_remaining_airspace_m3 = DecimalNumber(
         allow_none=True, validate=validate.Range(min=0, max=Decimal("1e12"))
     )
-    tpa_airspace_surveyed_on = fields.Date(allow_none=True)
+    tpa_airspace_surveyed_on = BoundedDate(allow_none=True)
     in_place_density_t_per_m3 = DecimalNumber(
         allow_none=True,
         validate=validate.Range(min=0, min_inclusive=False, max=2),

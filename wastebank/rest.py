@@ -31,15 +31,12 @@ from flask_smorest.utils import unpack_tuple_response
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
-from wastebank.fields import DECIMAL_PATTERN
+from wastebank.fields import DECIMAL_PATTERN, MAX_PAGE
 
 #: How deep a request's JSON may nest. The deepest body of the API (a route plan's
 #: vehicles with their time windows) nests four levels; 32 leaves room and keeps every
 #: recursive step after parsing (marshmallow, the text checks) far from Python's limit.
 MAX_JSON_DEPTH = 32
-#: The last page a paginated list may be asked for (with 1,000 items a page, a billion
-#: items: more than any list here holds, and far below the database's limits).
-MAX_PAGE = 1_000_000
 
 
 def _depth(value: Any) -> int:

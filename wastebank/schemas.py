@@ -17,7 +17,7 @@ from marshmallow import (
 )
 
 from wastebank.extensions import MAX_ID
-from wastebank.fields import DecimalNumber, Pattern
+from wastebank.fields import BoundedDate, DecimalNumber, Pattern
 from wastebank.models import (
     BANK_KINDS,
     DEPOSIT_MODES,
@@ -238,7 +238,7 @@ class PriceSetSchema(Schema):
     """``PUT /banks/{code}/prices/{category}``; bounds only on an induk's price."""
 
     price_rp = fields.Integer(required=True, strict=True, validate=_RP)
-    effective_from = fields.Date(
+    effective_from = BoundedDate(
         load_default=None, metadata={"description": "default: today"}
     )
     floor_rp = fields.Integer(load_default=None, strict=True, validate=_RP)
@@ -264,7 +264,7 @@ class PriceQuoteSchema(Schema):
 
 
 class PriceListQueryArgsSchema(Schema):
-    on = fields.Date(load_default=None, metadata={"description": "default: today"})
+    on = BoundedDate(load_default=None, metadata={"description": "default: today"})
 
 
 class WithdrawalRulesSchema(Schema):
@@ -402,8 +402,8 @@ class WithdrawalSchema(Schema):
 
 
 class StatementQueryArgsSchema(Schema):
-    from_ = fields.Date(data_key="from", load_default=None)
-    to = fields.Date(
+    from_ = BoundedDate(data_key="from", load_default=None)
+    to = BoundedDate(
         load_default=None, metadata={"description": "inclusive, the bank's local date"}
     )
 

@@ -33,6 +33,7 @@ from wastebank.exceptions import (
     TooManyAttempts,
 )
 from wastebank.extensions import db
+from wastebank.fields import page_number
 from wastebank.schemas import (
     MemberCreateSchema,
     MemberQueryArgsSchema,
@@ -148,7 +149,7 @@ def list_members() -> Any:
         )
     except ValidationError:
         args = {"bank": None, "q": None}
-    page = request.args.get("page", 1, type=int) or 1
+    page = request.args.get("page", 1, type=page_number)
     actor = ui_actor()
     try:
         members, total = services.search_members(
@@ -156,7 +157,7 @@ def list_members() -> Any:
             actor,
             bank=args["bank"],
             q=args["q"],
-            page=max(page, 1),
+            page=page,
             page_size=PAGE_SIZE,
         )
     except (InvalidReference, PermissionDenied):
@@ -167,7 +168,7 @@ def list_members() -> Any:
         "wastebank/members/list.html",
         members=members,
         total=total,
-        page=max(page, 1),
+        page=page,
         pages=max(1, -(-total // PAGE_SIZE)),
         q=args["q"] or "",
         bank=args["bank"] or "",

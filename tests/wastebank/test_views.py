@@ -154,6 +154,17 @@ def test_member_pages_are_scoped(client: FlaskClient, world: World) -> None:
     assert "Anggota BSU1" in listing and "Anggota BSU2" not in listing
 
 
+def test_a_page_beyond_the_last_shows_the_first(
+    client: FlaskClient, world: World
+) -> None:
+    """A page number past the database's OFFSET range was a 500."""
+    factories.login(client, "kasir")
+    for page in ("99999999999999999999", "0", "-3", "x"):
+        response = client.get(f"/members?page={page}")
+        assert response.status_code == 200, page
+        assert "Anggota BSU1" in response.get_data(as_text=True), page
+
+
 def test_pages_need_a_login(client: FlaskClient, world: World) -> None:
     response = client.get(f"/members/{world.members['BSU1'].id}")
     assert response.status_code == 302
