@@ -26,7 +26,7 @@ from routing.models import (
 from routing.problem import format_time_of_day, parse_time_of_day
 from routing.snapshot import source_description
 from wastebank.extensions import MAX_ID
-from wastebank.fields import BoundedDate, BoundedDateTime, DecimalNumber, Pattern
+from wastebank.fields import BoundedDate, BoundedDateTime, DecimalNumber, Name, Pattern
 
 __all__ = [
     "DepotCreateSchema",
@@ -120,7 +120,7 @@ class DepotSchema(Schema):
 
 class DepotCreateSchema(Schema):
     code = fields.String(required=True, validate=_CODE)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = Name(required=True, validate=validate.Length(min=1, max=200))
     city = fields.String(load_default=None, validate=validate.Length(max=16))
     lat = fields.Float(required=True, validate=_LAT)
     lon = fields.Float(required=True, validate=_LON)
@@ -142,7 +142,7 @@ class FacilitySchema(Schema):
 
 class FacilityCreateSchema(Schema):
     code = fields.String(required=True, validate=_CODE)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = Name(required=True, validate=validate.Length(min=1, max=200))
     kind = fields.String(required=True, validate=validate.OneOf(FACILITY_KINDS))
     city = fields.String(load_default=None, validate=validate.Length(max=16))
     lat = fields.Float(required=True, validate=_LAT)
@@ -205,7 +205,7 @@ class TruckSchema(Schema):
 
 class TruckCreateSchema(Schema):
     code = fields.String(required=True, validate=_CODE)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = Name(required=True, validate=validate.Length(min=1, max=200))
     kind = fields.String(required=True, validate=validate.OneOf(TRUCK_KINDS))
     plate_no = fields.String(load_default=None, validate=validate.Length(max=16))
     city = fields.String(load_default=None, validate=validate.Length(max=16))

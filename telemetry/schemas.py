@@ -26,7 +26,7 @@ from telemetry.models import (
     WASTE_STREAMS,
     WORD_ORDERS,
 )
-from wastebank.fields import DecimalNumber, Pattern, check_date
+from wastebank.fields import DecimalNumber, Name, Pattern, check_date
 
 _CODE = Pattern(
     r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$", error="1-32 letters, digits, - or _."
@@ -149,7 +149,7 @@ class BinSchema(Schema):
 
 class BinCreateSchema(Schema):
     code = fields.String(required=True, validate=_CODE)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = Name(required=True, validate=validate.Length(min=1, max=200))
     kind = fields.String(required=True, validate=validate.OneOf(BIN_KINDS))
     stream = fields.String(required=True, validate=validate.OneOf(WASTE_STREAMS))
     capacity_l = DecimalNumber(
@@ -160,7 +160,7 @@ class BinCreateSchema(Schema):
     lat = fields.Float(required=True, validate=validate.Range(min=-90, max=90))
     lon = fields.Float(required=True, validate=validate.Range(min=-180, max=180))
     city = fields.String(load_default=None, validate=validate.Length(max=16))
-    district = fields.String(load_default=None, validate=validate.Length(max=120))
+    district = Name(load_default=None, validate=validate.Length(max=120))
     address = fields.String(load_default=None, validate=validate.Length(max=255))
     service_time_s = fields.Integer(
         load_default=None, validate=validate.Range(min=0, max=86_400)
@@ -176,7 +176,7 @@ class BinCreateSchema(Schema):
 
 
 class BinUpdateSchema(Schema):
-    name = fields.String(validate=validate.Length(min=1, max=200))
+    name = Name(validate=validate.Length(min=1, max=200))
     kind = fields.String(validate=validate.OneOf(BIN_KINDS))
     stream = fields.String(validate=validate.OneOf(WASTE_STREAMS))
     capacity_l = DecimalNumber(
@@ -185,7 +185,7 @@ class BinUpdateSchema(Schema):
     lat = fields.Float(validate=validate.Range(min=-90, max=90))
     lon = fields.Float(validate=validate.Range(min=-180, max=180))
     city = fields.String(allow_none=True, validate=validate.Length(max=16))
-    district = fields.String(allow_none=True, validate=validate.Length(max=120))
+    district = Name(allow_none=True, validate=validate.Length(max=120))
     address = fields.String(allow_none=True, validate=validate.Length(max=255))
     service_time_s = fields.Integer(
         allow_none=True, validate=validate.Range(min=0, max=86_400)

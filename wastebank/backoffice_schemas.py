@@ -10,7 +10,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from wastebank.fields import BoundedDate, DecimalNumber, Pattern
+from wastebank.fields import BoundedDate, DecimalNumber, Name, Pattern
 from wastebank.models import (
     BUYER_KINDS,
     EXPENSE_CATEGORIES,
@@ -64,7 +64,7 @@ class StockAdjustmentSchema(Schema):
 
 # -- buyers and sales ------------------------------------------------------------------
 class BuyerCreateSchema(StrippedSchema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    name = Name(required=True, validate=validate.Length(min=1, max=120))
     kind = fields.String(required=True, validate=validate.OneOf(BUYER_KINDS))
     phone = fields.String(load_default=None, validate=validate.Length(max=20))
     address = fields.String(load_default=None, validate=validate.Length(max=255))

@@ -16,6 +16,7 @@ from wastebank import services
 from wastebank.access import SYSTEM, Role
 from wastebank.exceptions import WasteBankError
 from wastebank.extensions import db
+from wastebank.fields import Name
 from wastebank.models import Bank
 from wastebank.schemas import BankCreateSchema, BankSchema
 
@@ -31,6 +32,18 @@ def _fail(error: Exception) -> None:
     sys.exit(1)
 
 
+def _check_names(**names: str | None) -> None:
+    """Refuse names with invisible or text-direction characters, as the API does."""
+    field = Name(allow_none=True)
+    for option, value in names.items():
+        try:
+            field.deserialize(value)
+        except ValidationError as error:
+            _fail(
+                Exception(f"--{option.replace('_', '-')}: {' '.join(error.messages)}")
+            )
+
+
 @cities_cli.command("create")
 @click.argument("code")
 @click.option("--name", required=True)
@@ -41,6 +54,7 @@ def create_city(
     code: str, name: str, timezone: str, province: str | None, dlh_name: str | None
 ) -> None:
     """Create a city with code CODE (e.g. AMB)."""
+    _check_names(name=name, dlh_name=dlh_name)
     try:
         city = services.create_city(
             db.session,
@@ -124,6 +138,7 @@ def create_user(
     password_stdin: bool,
 ) -> None:
     """Create a user; the password is prompted for (or read with --password-stdin)."""
+    _check_names(name=full_name)
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:

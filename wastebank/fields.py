@@ -25,12 +25,14 @@ from typing import Any, cast
 from marshmallow import ValidationError, fields, validate
 
 from wastebank.extensions import MAX_ID
+from wastebank.messages import N_
 
 #: The first and last calendar day any request may name. Records of a waste bank start
 #: in this century; a wider range only lets typing errors reach the books.
 MIN_DATE = dt.date(2000, 1, 1)
 MAX_DATE = dt.date(2100, 12, 31)
-DATE_RANGE_MESSAGE = f"A date between {MIN_DATE} and {MAX_DATE}."
+DATE_RANGE_MESSAGE = N_("A date between 2000-01-01 and 2100-12-31.")
+DATE_FORMAT_MESSAGE = N_("Not a valid date (YYYY-MM-DD).")
 #: A date as the API writes it (RFC 3339 ``full-date``); Python would also read
 #: ``20260105`` or ``2026-W01-1``, which the OpenAPI ``date`` format does not allow.
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -51,7 +53,7 @@ _DECIMAL = re.compile(DECIMAL_PATTERN)
 NAME_PATTERN = (
     "^[^\\x00-\\x1f\\x7f\\u200b-\\u200d\\u2060\\ufeff\\u202a-\\u202e\\u2066-\\u2069]*$"
 )
-NAME_MESSAGE = "No control, zero-width or text-direction characters."
+NAME_MESSAGE = N_("No control, zero-width or text-direction characters.")
 
 
 class Pattern(validate.Regexp):
@@ -98,11 +100,11 @@ def parse_date(text: str) -> dt.date:
     :raises ValidationError: not such a date, or outside the range.
     """
     if _ISO_DATE.fullmatch(text) is None:
-        raise ValidationError("Not a valid date (YYYY-MM-DD).")
+        raise ValidationError(DATE_FORMAT_MESSAGE)
     try:
         day = dt.date.fromisoformat(text)
     except ValueError:
-        raise ValidationError("Not a valid date (YYYY-MM-DD).") from None
+        raise ValidationError(DATE_FORMAT_MESSAGE) from None
     return check_date(day)
 
 

@@ -18,7 +18,7 @@ from routing.energy import (
     MCF_BY_SITE_TYPE,
     STREAM_COMPOSITIONS,
 )
-from wastebank.fields import BoundedDate, BoundedDateTime, DecimalNumber, Pattern
+from wastebank.fields import BoundedDate, BoundedDateTime, DecimalNumber, Name, Pattern
 from wastebank.models import MASS_BASES, TPA_DELIVERY_SOURCES, TREATMENT_PATHWAYS
 from wastebank.schemas import StrippedSchema
 
@@ -122,7 +122,7 @@ class DiversionReportSchema(Schema):
 # -- TPA deliveries ---------------------------------------------------------------------------
 class TpaDeliveryCreateSchema(StrippedSchema):
     city = fields.String(required=True, validate=_CITY)
-    facility = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    facility = Name(required=True, validate=validate.Length(min=1, max=120))
     ticket_no = fields.String(required=True, validate=_TICKET)
     delivered_at = BoundedDateTime(required=True)
     net_weight_kg = _mass()
@@ -156,7 +156,7 @@ class WasteFlowQueryArgsSchema(Schema):
 # -- treatment inputs ------------------------------------------------------------------------
 class TreatmentInputCreateSchema(StrippedSchema):
     city = fields.String(required=True, validate=_CITY)
-    facility = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    facility = Name(required=True, validate=validate.Length(min=1, max=120))
     treated_on = BoundedDate(
         required=True,
         metadata={"description": "local date, or the last day of the period summed"},
@@ -222,7 +222,7 @@ class WasteProfileUpdateSchema(Schema):
     generation_source = fields.String(
         allow_none=True, validate=validate.Length(max=200)
     )
-    tpa_name = fields.String(allow_none=True, validate=validate.Length(max=120))
+    tpa_name = Name(allow_none=True, validate=validate.Length(max=120))
     tpa_site_type = fields.String(
         allow_none=True,
         validate=validate.OneOf(list(MCF_BY_SITE_TYPE)),

@@ -17,7 +17,7 @@ from marshmallow import (
 )
 
 from wastebank.extensions import MAX_ID
-from wastebank.fields import BoundedDate, DecimalNumber, Pattern
+from wastebank.fields import BoundedDate, DecimalNumber, Name, Pattern
 from wastebank.models import (
     BANK_KINDS,
     DEPOSIT_MODES,
@@ -119,12 +119,12 @@ class BankCreateSchema(StrippedSchema):
     """Input for creating a bank (CLI and API share it)."""
 
     code = fields.String(required=True, validate=_CODE)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = Name(required=True, validate=validate.Length(min=1, max=200))
     kind = fields.String(required=True, validate=validate.OneOf(BANK_KINDS))
     parent = fields.String(load_default=None, validate=_CODE)
     city = fields.String(load_default=None, validate=_CODE)
     address = fields.String(load_default=None, validate=validate.Length(max=255))
-    district = fields.String(
+    district = Name(
         load_default=None,
         validate=validate.Length(max=120),
         metadata={"description": "the kecamatan, spelled as on the city's bins"},
@@ -150,7 +150,7 @@ class MemberFieldsMixin(StrippedSchema):
     address = fields.String(load_default=None, validate=validate.Length(max=255))
     rt = fields.String(load_default=None, validate=_RT_RW)
     rw = fields.String(load_default=None, validate=_RT_RW)
-    kelurahan = fields.String(load_default=None, validate=validate.Length(max=80))
+    kelurahan = Name(load_default=None, validate=validate.Length(max=80))
     nik = fields.String(load_default=None, validate=_NIK)
 
 
@@ -158,14 +158,14 @@ class MemberCreateSchema(MemberFieldsMixin):
     """A new member of ``bank`` (the bank's code)."""
 
     bank = fields.String(required=True, validate=_CODE)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    name = Name(required=True, validate=validate.Length(min=1, max=120))
     kind = fields.String(load_default="person", validate=validate.OneOf(MEMBER_KINDS))
 
 
 class MemberUpdateSchema(MemberFieldsMixin):
     """A partial update; ``active: false`` deactivates (members are never deleted)."""
 
-    name = fields.String(validate=validate.Length(min=1, max=120))
+    name = Name(validate=validate.Length(min=1, max=120))
     kind = fields.String(validate=validate.OneOf(MEMBER_KINDS))
     active = fields.Boolean()
 
@@ -174,7 +174,7 @@ class MemberUpdateSchema(MemberFieldsMixin):
     address = fields.String(allow_none=True, validate=validate.Length(max=255))
     rt = fields.String(allow_none=True, validate=_RT_RW)
     rw = fields.String(allow_none=True, validate=_RT_RW)
-    kelurahan = fields.String(allow_none=True, validate=validate.Length(max=80))
+    kelurahan = Name(allow_none=True, validate=validate.Length(max=80))
     nik = fields.String(allow_none=True, validate=_NIK)
 
 
@@ -228,8 +228,8 @@ class CategorySchema(Schema):
 
 class CategoryCreateSchema(StrippedSchema):
     code = fields.String(required=True, validate=_CODE)
-    name_id = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    name_en = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    name_id = Name(required=True, validate=validate.Length(min=1, max=120))
+    name_en = Name(required=True, validate=validate.Length(min=1, max=120))
     material = fields.String(required=True, validate=validate.OneOf(MATERIALS))
     unit = fields.String(required=True, validate=validate.OneOf(UNITS))
 
@@ -279,7 +279,7 @@ class WithdrawalRulesSchema(Schema):
 class BankUpdateSchema(Schema):
     """``PATCH /banks/{code}``: the bank's district and withdrawal rules."""
 
-    district = fields.String(
+    district = Name(
         allow_none=True,
         validate=validate.Length(max=120),
         metadata={"description": "the kecamatan; null or blank clears it"},

@@ -9,6 +9,9 @@ import pytest
 from marshmallow import Schema, ValidationError
 
 from wastebank.fields import (
+    DATE_RANGE_MESSAGE,
+    MAX_DATE,
+    MIN_DATE,
     BoundedDate,
     BoundedDateTime,
     DecimalNumber,
@@ -93,3 +96,7 @@ def test_a_decimal_is_read_from_a_number_or_a_plain_string() -> None:
     assert _Sample().load({"kg": 0.1}) == {"kg": Decimal("0.1")}
     assert _Sample().load({"kg": "-12.500"}) == {"kg": Decimal("-12.500")}
     assert _Sample().load({"kg": 3}) == {"kg": Decimal(3)}
+
+
+def test_the_date_range_message_names_the_range() -> None:
+    assert f"A date between {MIN_DATE} and {MAX_DATE}." == DATE_RANGE_MESSAGE
