@@ -280,6 +280,23 @@ def test_an_unloading_becomes_a_tpa_delivery_the_dlh_sees(
     assert _my_stops(client, db, trip.driver)[1]["state"] == "unloaded"
 
 
+def test_a_reported_delivery_is_not_deleted_without_its_report(
+    client: FlaskClient, db: Session, trip: Trip
+) -> None:
+    """Its stop report points at it: the database refused the delete (a 500)."""
+    event = _post(client, db, trip.driver, trip.unload_id, _unloaded()).get_json()
+    url = f"/api/v1/tpa-deliveries/{event['tpa_delivery']}"
+    for user in (trip.fleet.users["dlh"], trip.fleet.users["admin"]):
+        response = client.delete(url, headers=factories.auth_headers(db, user))
+        assert response.status_code == 409
+        body = response.get_json()
+        assert body["type"] == "still_referenced"
+        assert f"the driver's stop report {event['id']}" in body["message"]
+    db.expire_all()
+    assert db.get(TpaDelivery, event["tpa_delivery"]) is not None
+    assert _counts(db) == (1, 1)
+
+
 def test_a_ticket_recorded_with_other_data_is_a_conflict(
     client: FlaskClient, db: Session, trip: Trip
 ) -> None:
