@@ -26,7 +26,14 @@ from routing.models import (
 from routing.problem import format_time_of_day, parse_time_of_day
 from routing.snapshot import source_description
 from wastebank.extensions import MAX_ID
-from wastebank.fields import BoundedDate, BoundedDateTime, DecimalNumber, Name, Pattern
+from wastebank.fields import (
+    BoundedDate,
+    BoundedDateTime,
+    DecimalNumber,
+    JsonBoolean,
+    Name,
+    Pattern,
+)
 
 __all__ = [
     "DepotCreateSchema",
@@ -501,7 +508,7 @@ class ReplanCreateSchema(Schema):
         metadata={"description": "search budget, seconds (see POST /route-plans)"},
     )
     seed = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**31 - 1))
-    add_full_bins = fields.Boolean(
+    add_full_bins = JsonBoolean(
         load_default=False,
         metadata={
             "description": "also plan the city's bins that must be collected now (at "

@@ -252,7 +252,9 @@ class SensorByDeviceId(MethodView):
 # -- readings over HTTP --------------------------------------------------------------------
 @bp.route("/readings", methods=["POST"])
 @bp.response(201, IngestResultSchema)
-@bp.alt_response(200, description="The same reading was stored before")
+@bp.alt_response(
+    200, schema=IngestResultSchema, description="The same reading was stored before"
+)
 @bp.alt_response(401, description="Missing or unknown device key")
 @bp.alt_response(422, description="No reading in the body (kept in the rejected list)")
 @bp.doc(security=[])

@@ -26,7 +26,7 @@ from telemetry.models import (
     WASTE_STREAMS,
     WORD_ORDERS,
 )
-from wastebank.fields import DecimalNumber, Name, Pattern, check_date
+from wastebank.fields import DecimalNumber, JsonBoolean, Name, Pattern, check_date
 
 _CODE = Pattern(
     r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$", error="1-32 letters, digits, - or _."
@@ -196,7 +196,7 @@ class BinUpdateSchema(Schema):
     fill_threshold_pct = fields.Float(
         validate=validate.Range(min=0, min_inclusive=False, max=100)
     )
-    active = fields.Boolean()
+    active = JsonBoolean()
 
 
 class BinQueryArgsSchema(Schema):
@@ -298,7 +298,7 @@ class SensorUpdateSchema(Schema):
     full_distance_mm = fields.Integer(validate=validate.Range(min=0, max=100_000))
     mounting = fields.String(validate=validate.OneOf(MOUNTINGS))
     report_interval_s = fields.Integer(validate=validate.Range(min=1, max=7 * 86_400))
-    active = fields.Boolean()
+    active = JsonBoolean()
 
 
 class SensorQueryArgsSchema(Schema):

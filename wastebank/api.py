@@ -15,7 +15,7 @@ from wastebank.exceptions import AuthenticationFailed
 from wastebank.extensions import db
 from wastebank.idempotency import created, request_hash
 from wastebank.models import utcnow
-from wastebank.rest import Blueprint
+from wastebank.rest import BINARY, Blueprint
 from wastebank.schemas import (
     BankCreateSchema,
     BankSchema,
@@ -182,7 +182,9 @@ class MemberById(MethodView):
 
 # -- cards -----------------------------------------------------------------------------
 @bp.route("/members/<int:member_id>/card.png")
-@bp.response(200, description="The card's QR code (PNG)", content_type="image/png")
+@bp.response(
+    200, BINARY, description="The card's QR code (PNG)", content_type="image/png"
+)
 def get_card_png(member_id: int) -> Response:
     """The member card's QR code as PNG."""
     card = services.member_card(db.session, api_actor(), member_id)
@@ -191,7 +193,9 @@ def get_card_png(member_id: int) -> Response:
 
 
 @bp.route("/members/<int:member_id>/card.svg")
-@bp.response(200, description="The card's QR code (SVG)", content_type="image/svg+xml")
+@bp.response(
+    200, BINARY, description="The card's QR code (SVG)", content_type="image/svg+xml"
+)
 def get_card_svg(member_id: int) -> Response:
     """The member card's QR code as SVG."""
     card = services.member_card(db.session, api_actor(), member_id)

@@ -34,7 +34,7 @@ from wastebank.backoffice_schemas import (
 )
 from wastebank.extensions import db
 from wastebank.idempotency import created, request_hash
-from wastebank.rest import Blueprint
+from wastebank.rest import BINARY, Blueprint
 from wastebank.schemas import IdempotencyHeaderSchema
 from wastebank.services import backoffice, get_bank
 from wastebank.spreadsheets import XLSX_CONTENT_TYPE
@@ -214,9 +214,7 @@ def get_city_totals(args: dict[str, Any], city_code: str) -> Any:
 @bp.route("/banks/<string:bank_code>/books/<string:book>.xlsx")
 @bp.arguments(PeriodQueryArgsSchema, location="query")
 @bp.response(
-    200,
-    description="The book as a spreadsheet",
-    content_type=XLSX_CONTENT_TYPE,
+    200, BINARY, description="The book as a spreadsheet", content_type=XLSX_CONTENT_TYPE
 )
 def get_book_xlsx(args: dict[str, Any], bank_code: str, book: str) -> Response:
     """A book as XLSX: ``induk-nasabah``, ``penimbangan``, ``penjualan`` or ``kas``."""

@@ -87,7 +87,7 @@ def create_bank(code: str, **options: Any) -> None:
     raw = {"code": code, **{k: v for k, v in options.items() if v is not None}}
     raw["opening_days"] = [d for d in raw.pop("opening_days", "").split(",") if d]
     try:
-        args = BankCreateSchema().load(raw)
+        args = BankCreateSchema(as_form=True).load(raw)
         bank = services.create_bank(
             db.session,
             SYSTEM,

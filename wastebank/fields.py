@@ -8,7 +8,8 @@ is:
   :data:`MIN_DATE` and :data:`MAX_DATE`. Python's own range (years 1 to 9999) is not
   enough: the first or last day of it, moved into a bank's zone or extended to the end
   of the day, leaves that range and raises ``OverflowError`` deep in a service.
-* :class:`DecimalNumber`: a decimal from a JSON number or a plain decimal string.
+* :class:`DecimalNumber`: a decimal from a JSON number or a plain decimal string;
+  :class:`JsonBoolean`: ``true`` or ``false`` and nothing else in a JSON body.
 * :class:`Name`: a name people read on screens and receipts, without the invisible
   characters that make one name look like another.
 * :class:`Pattern`: ``validate.Regexp`` matching the whole value, with a pattern the
@@ -168,6 +169,22 @@ class BoundedDateTime(fields.AwareDateTime):
         # overflows at the ends of Python's range).
         check_date(moment.date())
         return moment
+
+
+class JsonBoolean(fields.Boolean):
+    """``true`` or ``false`` in a JSON body, as the OpenAPI document says.
+
+    marshmallow's Boolean also reads ``"yes"``, ``"on"``, ``1`` or ``"0"`` (made for
+    query strings and forms, which keep it).
+    """
+
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Any, **kwargs: Any
+    ) -> bool:
+        # Not `truthy = {True}`: 1 == True, so 1 and 0 would still pass a set.
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
 
 
 class DecimalNumber(fields.Decimal):

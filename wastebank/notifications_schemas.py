@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from wastebank.fields import Pattern
+from wastebank.fields import JsonBoolean, Pattern
 from wastebank.notify import CHANNEL_KINDS, NOTIFICATION_KINDS, NOTIFICATION_STATUSES
 
 # RFC 9110 token characters: what a header name may consist of.
@@ -74,7 +74,7 @@ class NotificationChannelUpdateSchema(Schema):
             'filled in. Default: {"phone": "{phone}", "message": "{message}"}'
         },
     )
-    enabled = fields.Boolean(load_default=True)
+    enabled = JsonBoolean(load_default=True)
 
 
 class NotificationSchema(Schema):
@@ -115,4 +115,4 @@ class NotificationPreferenceSchema(Schema):
 
 
 class NotificationPreferenceUpdateSchema(Schema):
-    opted_out = fields.Boolean(required=True)
+    opted_out = JsonBoolean(required=True)

@@ -18,7 +18,14 @@ from routing.energy import (
     MCF_BY_SITE_TYPE,
     STREAM_COMPOSITIONS,
 )
-from wastebank.fields import BoundedDate, BoundedDateTime, DecimalNumber, Name, Pattern
+from wastebank.fields import (
+    BoundedDate,
+    BoundedDateTime,
+    DecimalNumber,
+    JsonBoolean,
+    Name,
+    Pattern,
+)
 from wastebank.models import MASS_BASES, TPA_DELIVERY_SOURCES, TREATMENT_PATHWAYS
 from wastebank.schemas import StrippedSchema
 
@@ -228,7 +235,7 @@ class WasteProfileUpdateSchema(Schema):
         validate=validate.OneOf(list(MCF_BY_SITE_TYPE)),
         metadata={"description": "IPCC site type, sets the MCF"},
     )
-    tpa_controlled = fields.Boolean(
+    tpa_controlled = JsonBoolean(
         allow_none=True,
         metadata={"description": "the TPA meets WaCT's basic control level"},
     )

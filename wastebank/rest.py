@@ -22,6 +22,7 @@ from functools import wraps
 from typing import Any
 
 import marshmallow as ma
+from apispec import BasePlugin
 from flask import current_app, request
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api as _SmorestApi
@@ -37,6 +38,12 @@ from wastebank.fields import DECIMAL_PATTERN, MAX_PAGE
 #: vehicles with their time windows) nests four levels; 32 leaves room and keeps every
 #: recursive step after parsing (marshmallow, the text checks) far from Python's limit.
 MAX_JSON_DEPTH = 32
+
+
+#: The body of a download in the OpenAPI document: ``@bp.response(200, BINARY,
+#: content_type="image/png")`` (without a schema flask-smorest leaves the content type
+#: out of the document).
+BINARY: dict[str, str] = {"type": "string", "format": "binary"}
 
 
 def _depth(value: Any) -> int:
@@ -94,6 +101,11 @@ class ArgumentsParser(FlaskParser):
         return loads_bounded(req.get_data(cache=True))
 
 
+def _has_required_field(schema: Any) -> bool:
+    instance = schema() if isinstance(schema, type) else schema
+    return any(field.required for field in instance.fields.values())
+
+
 def _page_schema(
     default_page: int, default_page_size: int, max_page_size: int
 ) -> type[ma.Schema]:
@@ -124,6 +136,24 @@ class Blueprint(_SmorestBlueprint):
 
     ARGUMENTS_PARSER = ArgumentsParser()
     PAGINATION_ARGUMENTS_PARSER = ArgumentsParser()
+
+    def arguments(
+        self,
+        schema: Any,
+        *,
+        location: str = "json",
+        required: bool | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """flask-smorest's ``arguments``; a JSON body is documented as required only
+        when its schema has a required field.
+
+        Without a body the server reads ``{}``: a PATCH without one changes nothing
+        and answers 200, which a document saying "required" called a lie.
+        """
+        if required is None:
+            required = location != "json" or _has_required_field(schema)
+        return super().arguments(schema, location=location, required=required, **kwargs)
 
     def paginate(
         self,
@@ -232,6 +262,45 @@ def decimal2properties(self: Any, field: ma.fields.Field, ret: dict[str, Any]) -
     return {}
 
 
+class ErrorResponsesPlugin(BasePlugin):
+    """Document the errors an operation answers because of what it is.
+
+    A ``default`` envelope covers any status, but clients generated from the document
+    handle the statuses it names, so the common ones are named on every operation
+    they apply to: 400 for a JSON body that cannot be read; 401 without a valid
+    token and 403 for a role that may not do it (every authenticated operation); 404
+    for a record (in the path, the query or the body) that does not exist or is out
+    of reach; 409 for a write that conflicts with the data (a duplicate, a state that
+    no longer allows it, an idempotency key reused). Operations document their own
+    410, 429 and 503.
+    """
+
+    def operation_helper(
+        self, path: str | None = None, operations: dict | None = None, **kwargs: Any
+    ) -> None:
+        """Add the responses to each operation of ``path``."""
+        for method, operation in (operations or {}).items():
+            takes_input = bool(
+                "requestBody" in operation
+                or operation.get("parameters")
+                or (path and "{" in path)
+            )
+            wanted = []
+            if "requestBody" in operation:
+                wanted.append(http.HTTPStatus.BAD_REQUEST)
+            if operation.get("security") != []:
+                wanted += [http.HTTPStatus.UNAUTHORIZED, http.HTTPStatus.FORBIDDEN]
+            if takes_input:
+                wanted.append(http.HTTPStatus.NOT_FOUND)
+            if method in ("post", "put", "patch", "delete"):
+                wanted.append(http.HTTPStatus.CONFLICT)
+            responses = operation.setdefault("responses", {})
+            documented = {str(code) for code in responses}
+            for status in wanted:
+                if str(status.value) not in documented:
+                    responses[str(status.value)] = status.name
+
+
 class Api(_SmorestApi):
     """flask-smorest's Api with the project's documentation rules and error handling.
 
@@ -243,6 +312,10 @@ class Api(_SmorestApi):
         return None
 
     def _init_spec(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["extra_plugins"] = [
+            *(kwargs.get("extra_plugins") or ()),
+            ErrorResponsesPlugin(),
+        ]
         super()._init_spec(*args, **kwargs)
         self.ma_plugin.converter.add_attribute_function(exclusive2properties)
         self.ma_plugin.converter.add_attribute_function(decimal2properties)

@@ -17,7 +17,7 @@ from marshmallow import (
 )
 
 from wastebank.extensions import MAX_ID
-from wastebank.fields import BoundedDate, DecimalNumber, Name, Pattern
+from wastebank.fields import BoundedDate, DecimalNumber, JsonBoolean, Name, Pattern
 from wastebank.models import (
     BANK_KINDS,
     DEPOSIT_MODES,
@@ -38,7 +38,18 @@ _ID = validate.Range(min=1, max=MAX_ID, error="Not a valid id.")
 
 
 class StrippedSchema(Schema):
-    """Trims strings and drops empty optional values, as an HTML form sends them."""
+    """Input people type.
+
+    With ``as_form=True`` (HTML forms, spreadsheets, the command line) strings are
+    trimmed and empty optional values dropped, as those sources send them. The API
+    takes values as sent, as the OpenAPI document describes them (``" 0812..."`` is
+    refused naming the field rather than changed behind the client's back); only the
+    spaces around a name are trimmed there too, since no name begins or ends with one.
+    """
+
+    def __init__(self, *args: Any, as_form: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.as_form = as_form
 
     @pre_load
     def _strip(self, data: Any, **kwargs: Any) -> Any:
@@ -46,10 +57,13 @@ class StrippedSchema(Schema):
             return data  # marshmallow reports the wrong type itself
         cleaned = {}
         for key, value in data.items():
-            if isinstance(value, str):
+            field = self.fields.get(key)
+            if isinstance(value, str) and self.as_form:
                 value = value.strip()
-                if value == "" and key in self.fields and not self.fields[key].required:
+                if value == "" and field is not None and not field.required:
                     continue
+            elif isinstance(value, str) and isinstance(field, Name):
+                value = value.strip(" ")
             cleaned[key] = value
         return cleaned
 
@@ -167,7 +181,7 @@ class MemberUpdateSchema(MemberFieldsMixin):
 
     name = Name(validate=validate.Length(min=1, max=120))
     kind = fields.String(validate=validate.OneOf(MEMBER_KINDS))
-    active = fields.Boolean()
+    active = JsonBoolean()
 
     # Every field is optional: absent means "leave as is", unlike creation.
     phone = fields.String(allow_none=True, validate=_PHONE)
@@ -287,7 +301,7 @@ class BankUpdateSchema(Schema):
     min_withdrawal_rp = fields.Integer(strict=True, validate=_RP)
     fee_kind = fields.String(validate=validate.OneOf(["none", "percent", "fixed"]))
     fee_value = fields.Integer(strict=True, validate=_RP)
-    separate_approver_and_payer = fields.Boolean()
+    separate_approver_and_payer = JsonBoolean()
 
     @validates_schema
     def _percent_at_most_100(self, data: dict[str, Any], **kwargs: Any) -> None:

@@ -144,7 +144,7 @@ def set_language(code: str) -> BaseResponse:
 def list_members() -> Any:
     """The member register with search by name, number or phone."""
     try:
-        args = MemberQueryArgsSchema().load(
+        args = MemberQueryArgsSchema(as_form=True).load(
             {k: v for k, v in request.args.items() if k in ("bank", "q")}
         )
     except ValidationError:
@@ -197,7 +197,7 @@ def create_member() -> Any:
     form.pop("csrf_token", None)
     try:
         member = services.register_member(
-            db.session, actor, **MemberCreateSchema().load(form)
+            db.session, actor, **MemberCreateSchema(as_form=True).load(form)
         )
     except ValidationError as exc:
         return render_template(

@@ -225,6 +225,24 @@ def test_listing_another_banks_members_by_filter_is_forbidden(
 
 
 # -- members ---------------------------------------------------------------------------
+def test_the_api_takes_formatted_values_as_sent(
+    client: FlaskClient, db: Session, world: World
+) -> None:
+    """What the OpenAPI document's patterns refuse is refused, not trimmed or dropped.
+
+    Only the spaces around a name are trimmed (see the next test); forms trim all.
+    """
+    headers = _headers(db, world, "cashier")
+    for field, value in [("nik", " 8171012345678901"), ("rt", "003 "), ("phone", "")]:
+        response = client.post(
+            "/api/v1/members",
+            json={"bank": "BSU1", "name": "Ani", field: value},
+            headers=headers,
+        )
+        assert response.status_code == 422, field
+        assert list(response.get_json()["errors"]) == [field]
+
+
 def test_register_member_returns_a_readable_member_number(
     client: FlaskClient, db: Session, world: World
 ) -> None:

@@ -15,6 +15,7 @@ from wastebank.fields import (
     BoundedDate,
     BoundedDateTime,
     DecimalNumber,
+    JsonBoolean,
     Name,
     Pattern,
     parse_date,
@@ -22,6 +23,7 @@ from wastebank.fields import (
 
 
 class _Sample(Schema):
+    flag = JsonBoolean()
     name = Name()
     day = BoundedDate()
     at = BoundedDateTime()
@@ -100,3 +102,9 @@ def test_a_decimal_is_read_from_a_number_or_a_plain_string() -> None:
 
 def test_the_date_range_message_names_the_range() -> None:
     assert f"A date between {MIN_DATE} and {MAX_DATE}." == DATE_RANGE_MESSAGE
+
+
+@pytest.mark.parametrize("value", [0, 1, "true", "yes", "on", None])
+def test_a_json_boolean_is_true_or_false(value: object) -> None:
+    assert list(_error(flag=value)) == ["flag"]
+    assert _Sample().load({"flag": False}) == {"flag": False}
