@@ -195,7 +195,7 @@ def test_the_member_form_shows_the_error_next_to_the_name(
     )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert "No control, zero-width or text-direction characters." in html
+    assert "Tanpa karakter kontrol, karakter tanpa lebar" in html
     assert db.query(Member).count() == before
 
 
