@@ -61,9 +61,10 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-def loads_bounded(text: str | bytes) -> Any:
+def loads_bounded(text: str | bytes, **kwargs: Any) -> Any:
     """Parse JSON text, refusing nesting deeper than :data:`MAX_JSON_DEPTH`.
 
+    :param kwargs: passed to :func:`json.loads`.
     :raises json.JSONDecodeError: not JSON, or nested too deeply (a ``ValueError``,
         which Flask and webargs both answer with a 400).
     """
@@ -73,7 +74,7 @@ def loads_bounded(text: str | bytes) -> Any:
         f"JSON nested deeper than {MAX_JSON_DEPTH} levels", text, 0
     )
     try:
-        value = json.loads(text)
+        value = json.loads(text, **kwargs)
     except RecursionError:
         raise too_deep from None
     if _depth(value) > MAX_JSON_DEPTH:
@@ -85,8 +86,8 @@ class JSONProvider(DefaultJSONProvider):
     """Flask's JSON provider whose ``loads`` bounds the nesting depth."""
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
-        """Parse ``s`` like :func:`loads_bounded`."""
-        return loads_bounded(s)
+        """Parse ``s`` like :func:`loads_bounded` (``kwargs`` go to ``json.loads``)."""
+        return loads_bounded(s, **kwargs)
 
 
 class ArgumentsParser(FlaskParser):
