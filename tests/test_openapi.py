@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from routing.plan_schemas import MAX_TIME_LIMIT_S
 from tests import factories
 from wastebank import demo
-from wastebank.fields import DECIMAL_PATTERN, MAX_PAGE
+from wastebank.fields import DECIMAL_INPUT_PATTERN, DECIMAL_PATTERN, MAX_PAGE
 
 METHODS = ("get", "put", "post", "patch", "delete")
 
@@ -63,7 +63,7 @@ def test_decimals_are_documented_as_the_strings_answers_carry(
     number, text = quantity["anyOf"]
     assert number["type"] == "number"
     assert (number["maximum"], number["exclusiveMinimum"]) == (1000, True)
-    assert text["pattern"] == DECIMAL_PATTERN
+    assert text["pattern"] == DECIMAL_INPUT_PATTERN
 
 
 def test_a_decimal_string_is_read_only_in_its_documented_form(

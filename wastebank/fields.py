@@ -42,10 +42,13 @@ _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 #: items: more than any list here holds, and far below the database's OFFSET limit).
 MAX_PAGE = 1_000_000
 
-#: How a decimal looks in the API, in both directions: digits, at most one point, an
-#: optional minus; no exponent, no spaces.
+#: How a decimal looks in the API's answers: digits, at most one point with digits after
+#: it, an optional minus; no exponent, no spaces.
 DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
-_DECIMAL = re.compile(DECIMAL_PATTERN)
+#: How it may look in a request: also ``"12."`` or ``".5"``, as people type them (the
+#: driver's page sends the weight as typed), never an exponent, spaces or "Infinity".
+DECIMAL_INPUT_PATTERN = r"^-?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"
+_DECIMAL = re.compile(DECIMAL_INPUT_PATTERN)
 
 #: Characters a name may not contain: C0 controls and DEL (tab and newline included),
 #: zero-width characters (U+200B-U+200D, U+2060, U+FEFF) and the bidirectional
@@ -188,7 +191,7 @@ class JsonBoolean(fields.Boolean):
 
 
 class DecimalNumber(fields.Decimal):
-    """A decimal read from a JSON number or a string of :data:`DECIMAL_PATTERN`.
+    """A decimal read from a JSON number or a string of :data:`DECIMAL_INPUT_PATTERN`.
 
     Answers carry decimals as strings (``"12.500"``: exact, where a JSON number would
     pass through a float in most clients). Requests may send either; a string must be

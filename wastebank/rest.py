@@ -32,7 +32,7 @@ from flask_smorest.utils import unpack_tuple_response
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
-from wastebank.fields import DECIMAL_PATTERN, MAX_PAGE
+from wastebank.fields import DECIMAL_INPUT_PATTERN, DECIMAL_PATTERN, MAX_PAGE
 
 #: How deep a request's JSON may nest. The deepest body of the API (a route plan's
 #: vehicles with their time windows) nests four levels; 32 leaves room and keeps every
@@ -233,7 +233,8 @@ def decimal2properties(self: Any, field: ma.fields.Field, ret: dict[str, Any]) -
 
     Answers carry decimals as strings (``as_string``): ``type: string, format:
     decimal`` with :data:`~wastebank.fields.DECIMAL_PATTERN`. Requests may send a
-    JSON number (with the field's range) or such a string, so an input decimal is
+    JSON number (with the field's range) or a string of
+    :data:`~wastebank.fields.DECIMAL_INPUT_PATTERN`, so an input decimal is
     ``anyOf`` the two. apispec alone documented a number with string bounds, which
     made the document invalid.
     """
@@ -256,6 +257,7 @@ def decimal2properties(self: Any, field: ma.fields.Field, ret: dict[str, Any]) -
     if field.as_string:
         ret.update(text)
         return {}
+    text["pattern"] = DECIMAL_INPUT_PATTERN
     if ret.pop("nullable", False):
         # OpenAPI 3.0's nullable applies only next to a type: say it in each branch.
         number["nullable"] = text["nullable"] = True

@@ -89,7 +89,9 @@ def test_dates_within_the_century_are_read() -> None:
     assert parse_date("2026-02-28") == dt.date(2026, 2, 28)
 
 
-@pytest.mark.parametrize("value", ["1e3", " 5", "5.", ".5", "Infinity", "NaN", True])
+@pytest.mark.parametrize(
+    "value", ["1e3", " 5", "5 ", "+5", ".", "Infinity", "NaN", True]
+)
 def test_a_decimal_string_must_be_plain_digits(value: object) -> None:
     assert list(_error(kg=value)) == ["kg"]
 
@@ -98,6 +100,9 @@ def test_a_decimal_is_read_from_a_number_or_a_plain_string() -> None:
     assert _Sample().load({"kg": 0.1}) == {"kg": Decimal("0.1")}
     assert _Sample().load({"kg": "-12.500"}) == {"kg": Decimal("-12.500")}
     assert _Sample().load({"kg": 3}) == {"kg": Decimal(3)}
+    # as people type them (the driver's page sends the weight as typed)
+    assert _Sample().load({"kg": "812."}) == {"kg": Decimal("812")}
+    assert _Sample().load({"kg": ".5"}) == {"kg": Decimal("0.5")}
 
 
 def test_the_date_range_message_names_the_range() -> None:
