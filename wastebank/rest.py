@@ -4,10 +4,14 @@
   Deeper bodies (``[[[[...]]]]``) made Python's parser or a later recursive step hit
   its recursion limit: a 500. Both Flask (``request.get_json``) and the arguments
   parser of every :class:`Blueprint` read bodies through it, so they are a 400 now.
-* :class:`Blueprint`: pages of a paginated list go up to :data:`MAX_PAGE` (a larger
-  page number overflowed the database's ``OFFSET``: a 500).
-* :class:`Api`: the OpenAPI document tells the truth about decimals and the
-  ``X-Pagination`` header, and errors are rendered by :mod:`wastebank.errors`.
+* :class:`Blueprint`: pages of a paginated list go up to
+  :data:`~wastebank.fields.MAX_PAGE` (a larger page number overflowed the database's
+  ``OFFSET``: a 500); a JSON body is documented as required only when its schema has
+  a required field.
+* :class:`Api`: the OpenAPI document tells the truth about decimals, exclusive bounds,
+  the ``X-Pagination`` header and the errors each operation answers
+  (:class:`ErrorResponsesPlugin`); downloads document their body with :data:`BINARY`.
+  Errors are rendered by :mod:`wastebank.errors`.
 
 Every blueprint of the API (wastebank, telemetry, routing) is a :class:`Blueprint`.
 """
