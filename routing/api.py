@@ -13,8 +13,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from routing.energy import (
     EnergyModelError,
     FodParameters,
@@ -36,6 +34,7 @@ from routing.schemas import (
 )
 from wastebank.auth import authenticate_bearer
 from wastebank.errors import register_domain_errors
+from wastebank.rest import Blueprint
 from wastebank.schemas import ErrorSchema
 
 bp = Blueprint(

@@ -26,6 +26,14 @@ from routing.models import (
 from routing.problem import format_time_of_day, parse_time_of_day
 from routing.snapshot import source_description
 from wastebank.extensions import MAX_ID
+from wastebank.fields import (
+    BoundedDate,
+    BoundedDateTime,
+    DecimalNumber,
+    JsonBoolean,
+    Name,
+    Pattern,
+)
 
 __all__ = [
     "DepotCreateSchema",
@@ -54,7 +62,7 @@ __all__ = [
 #: Largest search budget one request may ask for, seconds.
 MAX_TIME_LIMIT_S = 120.0
 
-_CODE = validate.Regexp(
+_CODE = Pattern(
     r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$", error="1-32 letters, digits, - or _."
 )
 _HHMM = re.compile(r"^(?:([01]\d|2[0-3]):([0-5]\d)|24:00)$")
@@ -119,7 +127,7 @@ class DepotSchema(Schema):
 
 class DepotCreateSchema(Schema):
     code = fields.String(required=True, validate=_CODE)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = Name(required=True, validate=validate.Length(min=1, max=200))
     city = fields.String(load_default=None, validate=validate.Length(max=16))
     lat = fields.Float(required=True, validate=_LAT)
     lon = fields.Float(required=True, validate=_LON)
@@ -141,7 +149,7 @@ class FacilitySchema(Schema):
 
 class FacilityCreateSchema(Schema):
     code = fields.String(required=True, validate=_CODE)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = Name(required=True, validate=validate.Length(min=1, max=200))
     kind = fields.String(required=True, validate=validate.OneOf(FACILITY_KINDS))
     city = fields.String(load_default=None, validate=validate.Length(max=16))
     lat = fields.Float(required=True, validate=_LAT)
@@ -204,18 +212,18 @@ class TruckSchema(Schema):
 
 class TruckCreateSchema(Schema):
     code = fields.String(required=True, validate=_CODE)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = Name(required=True, validate=validate.Length(min=1, max=200))
     kind = fields.String(required=True, validate=validate.OneOf(TRUCK_KINDS))
     plate_no = fields.String(load_default=None, validate=validate.Length(max=16))
     city = fields.String(load_default=None, validate=validate.Length(max=16))
     depot = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    capacity_kg = fields.Decimal(
+    capacity_kg = DecimalNumber(
         required=True,
         places=3,
         validate=validate.Range(min=0, min_inclusive=False, max=100_000),
         metadata={"description": "payload, kg", "example": "4000"},
     )
-    capacity_m3 = fields.Decimal(
+    capacity_m3 = DecimalNumber(
         required=True,
         places=3,
         validate=validate.Range(min=0, min_inclusive=False, max=200),
@@ -265,7 +273,7 @@ class RoutePlanCreateSchema(Schema):
         validate=validate.Length(max=16),
         metadata={"description": "city code; your own city when omitted"},
     )
-    date = fields.Date(
+    date = BoundedDate(
         required=True,
         attribute="service_date",
         metadata={"description": "service day, in the city's calendar"},
@@ -308,7 +316,7 @@ class RoutePlanCreateSchema(Schema):
 
 class RoutePlanQueryArgsSchema(Schema):
     city = fields.String(load_default=None, metadata={"description": "city code"})
-    service_date = fields.Date(
+    service_date = BoundedDate(
         load_default=None, data_key="date", metadata={"description": "service day"}
     )
 
@@ -500,7 +508,7 @@ class ReplanCreateSchema(Schema):
         metadata={"description": "search budget, seconds (see POST /route-plans)"},
     )
     seed = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**31 - 1))
-    add_full_bins = fields.Boolean(
+    add_full_bins = JsonBoolean(
         load_default=False,
         metadata={
             "description": "also plan the city's bins that must be collected now (at "
@@ -527,7 +535,7 @@ class ReplanSchema(RoutePlanSchema):
 
 
 class DriverRouteQueryArgsSchema(Schema):
-    service_date = fields.Date(
+    service_date = BoundedDate(
         load_default=None,
         data_key="date",
         metadata={"description": "service day; default: today in your city's zone"},
@@ -661,7 +669,7 @@ class RouteStopEventCreateSchema(Schema):
             "description": "collected or skipped (a bin stop); unloaded (an unload)"
         },
     )
-    occurred_at = fields.AwareDateTime(
+    occurred_at = BoundedDateTime(
         required=True,
         metadata={"description": "when it happened, by the phone, with its zone"},
     )
@@ -677,13 +685,12 @@ class RouteStopEventCreateSchema(Schema):
     ticket_no = fields.String(
         load_default=None,
         allow_none=True,
-        # \Z, not $: "$" also matches before a trailing newline.
-        validate=validate.Regexp(
-            r"^[\x21-\x7e]{1,40}\Z", error="1-40 visible ASCII characters."
+        validate=Pattern(
+            r"^[\x21-\x7e]{1,40}$", error="1-40 visible ASCII characters."
         ),
         metadata={"description": "weighbridge ticket number (unloaded, required)"},
     )
-    net_weight_kg = fields.Decimal(
+    net_weight_kg = DecimalNumber(
         load_default=None,
         allow_none=True,
         # A truck's load: above 0, at most 100 t.

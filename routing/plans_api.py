@@ -17,7 +17,6 @@ from typing import Any
 
 from flask import Response, current_app, jsonify, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from routing import services
 from routing.distance import DistanceSource
@@ -67,6 +66,7 @@ from wastebank.auth import (
 from wastebank.errors import domain_error_body, register_domain_errors
 from wastebank.extensions import db
 from wastebank.idempotency import created, request_hash
+from wastebank.rest import BINARY, Blueprint
 from wastebank.schemas import ErrorSchema, IdempotencyHeaderSchema
 
 bp = Blueprint(
@@ -421,9 +421,7 @@ def record_stop_event(
 
 
 @bp.route("/route-stop-events/<int:event_id>/photo")
-@bp.response(
-    200, description="The photo (JPEG)", content_type="image/jpeg", schema=None
-)
+@bp.response(200, BINARY, description="The photo (JPEG)", content_type="image/jpeg")
 @_doc_errors(401, 403)
 @bp.alt_response(
     404,
@@ -435,7 +433,7 @@ def get_stop_photo(event_id: int) -> Any:
     photo = services.get_stop_photo(db.session, api_actor(), event_id)
     response = current_app.response_class(photo.data, mimetype=photo.content_type)
     response.headers["Cache-Control"] = "private, max-age=86400"
-    # Only the first bytes were checked: never let a browser read it as anything else.
+    # Only the header was read: never let a browser take it for anything but a JPEG.
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

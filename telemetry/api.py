@@ -12,7 +12,6 @@ from typing import Any
 
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from telemetry import services
 from telemetry.exceptions import (
@@ -52,6 +51,7 @@ from wastebank.auth import (
 )
 from wastebank.errors import handle_domain_error, register_domain_errors
 from wastebank.extensions import db
+from wastebank.rest import Blueprint
 
 log = logging.getLogger(__name__)
 
@@ -252,7 +252,9 @@ class SensorByDeviceId(MethodView):
 # -- readings over HTTP --------------------------------------------------------------------
 @bp.route("/readings", methods=["POST"])
 @bp.response(201, IngestResultSchema)
-@bp.alt_response(200, description="The same reading was stored before")
+@bp.alt_response(
+    200, schema=IngestResultSchema, description="The same reading was stored before"
+)
 @bp.alt_response(401, description="Missing or unknown device key")
 @bp.alt_response(422, description="No reading in the body (kept in the rejected list)")
 @bp.doc(security=[])

@@ -26,12 +26,13 @@ from telemetry.models import (
     WASTE_STREAMS,
     WORD_ORDERS,
 )
+from wastebank.fields import DecimalNumber, JsonBoolean, Name, Pattern, check_date
 
-_CODE = validate.Regexp(
+_CODE = Pattern(
     r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$", error="1-32 letters, digits, - or _."
 )
 # The MQTT topic part a device is named by (no '/', '+', '#').
-_DEVICE_ID = validate.Regexp(
+_DEVICE_ID = Pattern(
     r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$",
     error="1-128 letters, digits or ._:@- (as the network names the device).",
 )
@@ -40,6 +41,8 @@ _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 class FlexibleDateTime(fields.Field[dt.datetime]):
     """An ISO 8601 date or date-time; dates are midnight UTC, naive times are UTC.
+
+    Dates lie between :data:`wastebank.fields.MIN_DATE` and ``MAX_DATE``.
 
     ``end_of_day`` turns a bare date into the next midnight, so ``to=2026-11-20``
     includes the whole of the 20th.
@@ -57,12 +60,14 @@ class FlexibleDateTime(fields.Field[dt.datetime]):
         text = value.strip()
         try:
             if len(text) == 10:
-                day = dt.date.fromisoformat(text)
+                # Within the century, so the next midnight and UTC exist.
+                day = check_date(dt.date.fromisoformat(text))
                 start = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
                 return start + dt.timedelta(days=1) if self.end_of_day else start
             parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             raise ValidationError("Not a valid ISO 8601 date or date-time.") from None
+        check_date(parsed.date())
         if parsed.tzinfo is None:
             return parsed.replace(tzinfo=dt.UTC)
         return parsed.astimezone(dt.UTC)
@@ -144,10 +149,10 @@ class BinSchema(Schema):
 
 class BinCreateSchema(Schema):
     code = fields.String(required=True, validate=_CODE)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = Name(required=True, validate=validate.Length(min=1, max=200))
     kind = fields.String(required=True, validate=validate.OneOf(BIN_KINDS))
     stream = fields.String(required=True, validate=validate.OneOf(WASTE_STREAMS))
-    capacity_l = fields.Decimal(
+    capacity_l = DecimalNumber(
         required=True,
         places=1,
         validate=validate.Range(min=0, min_inclusive=False, max=1_000_000),
@@ -155,7 +160,7 @@ class BinCreateSchema(Schema):
     lat = fields.Float(required=True, validate=validate.Range(min=-90, max=90))
     lon = fields.Float(required=True, validate=validate.Range(min=-180, max=180))
     city = fields.String(load_default=None, validate=validate.Length(max=16))
-    district = fields.String(load_default=None, validate=validate.Length(max=120))
+    district = Name(load_default=None, validate=validate.Length(max=120))
     address = fields.String(load_default=None, validate=validate.Length(max=255))
     service_time_s = fields.Integer(
         load_default=None, validate=validate.Range(min=0, max=86_400)
@@ -171,16 +176,16 @@ class BinCreateSchema(Schema):
 
 
 class BinUpdateSchema(Schema):
-    name = fields.String(validate=validate.Length(min=1, max=200))
+    name = Name(validate=validate.Length(min=1, max=200))
     kind = fields.String(validate=validate.OneOf(BIN_KINDS))
     stream = fields.String(validate=validate.OneOf(WASTE_STREAMS))
-    capacity_l = fields.Decimal(
+    capacity_l = DecimalNumber(
         places=1, validate=validate.Range(min=0, min_inclusive=False, max=1_000_000)
     )
     lat = fields.Float(validate=validate.Range(min=-90, max=90))
     lon = fields.Float(validate=validate.Range(min=-180, max=180))
     city = fields.String(allow_none=True, validate=validate.Length(max=16))
-    district = fields.String(allow_none=True, validate=validate.Length(max=120))
+    district = Name(allow_none=True, validate=validate.Length(max=120))
     address = fields.String(allow_none=True, validate=validate.Length(max=255))
     service_time_s = fields.Integer(
         allow_none=True, validate=validate.Range(min=0, max=86_400)
@@ -191,7 +196,7 @@ class BinUpdateSchema(Schema):
     fill_threshold_pct = fields.Float(
         validate=validate.Range(min=0, min_inclusive=False, max=100)
     )
-    active = fields.Boolean()
+    active = JsonBoolean()
 
 
 class BinQueryArgsSchema(Schema):
@@ -209,7 +214,7 @@ class ModbusSchema(Schema):
     address = fields.Integer(required=True, validate=validate.Range(min=0, max=65535))
     function = fields.Integer(load_default=3, validate=validate.OneOf([3, 4]))
     count = fields.Integer(load_default=1, validate=validate.OneOf([1, 2]))
-    scale = fields.Decimal(
+    scale = DecimalNumber(
         load_default=1,
         places=6,
         validate=validate.Range(min=0, min_inclusive=False, max=1000),
@@ -293,7 +298,7 @@ class SensorUpdateSchema(Schema):
     full_distance_mm = fields.Integer(validate=validate.Range(min=0, max=100_000))
     mounting = fields.String(validate=validate.OneOf(MOUNTINGS))
     report_interval_s = fields.Integer(validate=validate.Range(min=1, max=7 * 86_400))
-    active = fields.Boolean()
+    active = JsonBoolean()
 
 
 class SensorQueryArgsSchema(Schema):

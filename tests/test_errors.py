@@ -90,3 +90,91 @@ def test_errors_propagate_in_testing_mode_so_bugs_are_not_swallowed(
         app.test_client().get("/api/v1/boom")
     with app.app_context():
         db.engine.dispose()
+
+
+# -- requests that were 500s (#15) -----------------------------------------------------
+def _admin_headers(db: Session) -> dict[str, str]:
+    return factories.auth_headers(db, factories.make_user(db, role="admin"))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[" * 1000 + "]" * 1000,
+        '{"name": ' + "[" * 1000 + "]" * 1000 + "}",
+        '{"name": ' + '{"a": ' * 40 + "1" + "}" * 40 + "}",
+    ],
+)
+def test_json_nested_too_deeply_is_a_400_envelope(
+    client: FlaskClient, db: Session, body: str
+) -> None:
+    response = client.post(
+        "/api/v1/members",
+        data=body,
+        content_type="application/json",
+        headers=_admin_headers(db),
+    )
+    assert response.status_code == 400
+    assert set(response.get_json()) == ENVELOPE_KEYS
+
+
+def test_a_lone_surrogate_in_json_is_refused_naming_the_field(
+    client: FlaskClient, db: Session
+) -> None:
+    factories.make_bank(db, code="BSI", kind="induk")
+    response = client.post(
+        "/api/v1/members",
+        data='{"bank": "BSI", "name": "Ani \\ud800"}',
+        content_type="application/json",
+        headers=_admin_headers(db),
+    )
+    assert response.status_code == 422
+    assert set(response.get_json()["errors"]) == {"name"}
+    # ...also as a key, and deep in a list.
+    response = client.post(
+        "/api/v1/members",
+        data='{"bank": "BSI", "name": "Ani", "\\udfff": [["x", "\\ud800"]]}',
+        content_type="application/json",
+        headers=_admin_headers(db),
+    )
+    assert response.status_code == 422
+    assert set(response.get_json()["errors"]) == {"\udfff"}
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["/members%0d%0aSet-Cookie:%20a=b", "/members%0aX", "/%5Cevil.example", "/ x"],
+)
+def test_an_unsafe_next_after_login_goes_home(
+    client: FlaskClient, db: Session, target: str
+) -> None:
+    user = factories.make_user(db, username="ani", role="admin")
+    db.commit()
+    response = client.post(
+        f"/login?next={target}",
+        data={
+            "username": user.username,
+            "password": factories.PASSWORD,
+            "csrf_token": factories.csrf_token(client),
+        },
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    response = client.get(f"/lang/en?next={target}")
+    assert (response.status_code, response.headers["Location"]) == (302, "/")
+
+
+def test_a_plain_next_after_login_is_followed(client: FlaskClient, db: Session) -> None:
+    user = factories.make_user(db, username="ani", role="admin")
+    db.commit()
+    response = client.get("/lang/en?next=/members%3Fq%3Dani")
+    assert response.headers["Location"] == "/members?q=ani"
+    response = client.post(
+        "/login?next=/members",
+        data={
+            "username": user.username,
+            "password": factories.PASSWORD,
+            "csrf_token": factories.csrf_token(client),
+        },
+    )
+    assert response.headers["Location"] == "/members"

@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from wastebank import cards, services
 from wastebank.auth import api_actor, authenticate_bearer
 from wastebank.extensions import db
 from wastebank.idempotency import created, request_hash
 from wastebank.models import utcnow
+from wastebank.rest import BINARY, Blueprint
 from wastebank.schemas import (
     BankCreateSchema,
     BankSchema,
@@ -150,7 +150,9 @@ class MemberById(MethodView):
 
 # -- cards -----------------------------------------------------------------------------
 @bp.route("/members/<int:member_id>/card.png")
-@bp.response(200, description="The card's QR code (PNG)", content_type="image/png")
+@bp.response(
+    200, BINARY, description="The card's QR code (PNG)", content_type="image/png"
+)
 def get_card_png(member_id: int) -> Response:
     """The member card's QR code as PNG."""
     card = services.member_card(db.session, api_actor(), member_id)
@@ -159,7 +161,9 @@ def get_card_png(member_id: int) -> Response:
 
 
 @bp.route("/members/<int:member_id>/card.svg")
-@bp.response(200, description="The card's QR code (SVG)", content_type="image/svg+xml")
+@bp.response(
+    200, BINARY, description="The card's QR code (SVG)", content_type="image/svg+xml"
+)
 def get_card_svg(member_id: int) -> Response:
     """The member card's QR code as SVG."""
     card = services.member_card(db.session, api_actor(), member_id)
@@ -176,7 +180,7 @@ def reissue_card(member_id: int) -> Any:
     return card
 
 
-@bp.route("/cards/lookup", methods=["POST"])
+@bp.route("/card-lookups", methods=["POST"])
 @bp.arguments(CardLookupSchema)
 @bp.response(200, CardSchema)
 @bp.alt_response(404, description="No such card (or not in your banks)")
@@ -196,7 +200,7 @@ def look_up_card(args: dict[str, Any]) -> Any:
 @bp.alt_response(410, description="The card was replaced by a reissued one")
 def resolve_card(token: str) -> Any:
     """Resolve a card token in the URL (kept for older clients; the URL, token and all,
-    lands in access logs: use ``POST /cards/lookup``)."""
+    lands in access logs: use ``POST /card-lookups``)."""
     return _card_of(token)
 
 

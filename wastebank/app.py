@@ -20,13 +20,13 @@ from wastebank import security
 from wastebank.config import DefaultConfig
 from wastebank.extensions import (
     MAX_ID,
-    api,
     babel,
     csrf,
     db,
     login_manager,
     migrate,
 )
+from wastebank.rest import JSONProvider, api
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """
     app = Flask(__name__, instance_relative_config=False)
     app.url_map.converters["int"] = IdConverter
+    app.json = JSONProvider(app)
     _configure(app, config)
     _configure_proxies(app)
     _configure_logging(app)

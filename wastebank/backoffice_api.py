@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 from flask import Response, jsonify
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema
 
 from wastebank import backoffice_xlsx
@@ -45,6 +44,7 @@ from wastebank.backoffice_schemas import (
 )
 from wastebank.extensions import db
 from wastebank.idempotency import created, request_hash
+from wastebank.rest import BINARY, Blueprint
 from wastebank.schemas import IdempotencyHeaderSchema, ReasonSchema
 from wastebank.services import backoffice, get_bank, shipments
 from wastebank.spreadsheets import XLSX_CONTENT_TYPE
@@ -346,9 +346,7 @@ def get_city_totals(args: dict[str, Any], city_code: str) -> Any:
 @bp.route("/banks/<string:bank_code>/books/<string:book>.xlsx")
 @bp.arguments(PeriodQueryArgsSchema, location="query")
 @bp.response(
-    200,
-    description="The book as a spreadsheet",
-    content_type=XLSX_CONTENT_TYPE,
+    200, BINARY, description="The book as a spreadsheet", content_type=XLSX_CONTENT_TYPE
 )
 def get_book_xlsx(args: dict[str, Any], bank_code: str, book: str) -> Response:
     """A book as XLSX: ``induk-nasabah``, ``penimbangan``, ``penjualan`` or ``kas``."""

@@ -10,6 +10,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from wastebank.fields import BoundedDate, DecimalNumber, Name, Pattern
 from wastebank.models import (
     BUYER_KINDS,
     EXPENSE_CATEGORIES,
@@ -30,8 +31,8 @@ COST_FIELDS = ("cost_rp", "margin_rp", "lines.cost_rp", "lines.margin_rp")
 class PeriodQueryArgsSchema(Schema):
     """A period of local calendar days, both ends inclusive and optional."""
 
-    from_ = fields.Date(data_key="from", load_default=None)
-    to = fields.Date(
+    from_ = BoundedDate(data_key="from", load_default=None)
+    to = BoundedDate(
         load_default=None, metadata={"description": "inclusive, the bank's local date"}
     )
 
@@ -50,7 +51,7 @@ class StockPositionSchema(Schema):
 
 class StockAdjustmentCreateSchema(StrippedSchema):
     category = fields.String(required=True, validate=_CODE)
-    quantity = fields.Decimal(
+    quantity = DecimalNumber(
         required=True,
         validate=validate.Range(min=-100_000, max=100_000),
         metadata={"description": "signed: found more (+) or less (-) than the books"},
@@ -69,7 +70,7 @@ class StockAdjustmentSchema(Schema):
 
 # -- buyers and sales ------------------------------------------------------------------
 class BuyerCreateSchema(StrippedSchema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    name = Name(required=True, validate=validate.Length(min=1, max=120))
     kind = fields.String(
         required=True,
         validate=validate.OneOf(SALE_BUYER_KINDS),
@@ -79,7 +80,7 @@ class BuyerCreateSchema(StrippedSchema):
     address = fields.String(load_default=None, validate=validate.Length(max=255))
     nib = fields.String(
         load_default=None,
-        validate=validate.Regexp(r"^[0-9]{13}$", error="A NIB is 13 digits."),
+        validate=Pattern(r"^[0-9]{13}$", error="A NIB is 13 digits."),
     )
 
 
@@ -101,7 +102,7 @@ class BuyerSchema(Schema):
 
 class SaleLineCreateSchema(Schema):
     category = fields.String(required=True, validate=_CODE)
-    quantity = fields.Decimal(
+    quantity = DecimalNumber(
         required=True,
         validate=_QUANTITY,
         metadata={"description": "in the category's unit (kg for kg categories)"},
@@ -165,7 +166,7 @@ class SaleSchema(Schema):
 # -- shipments to the induk -------------------------------------------------------------
 class ShipmentLineCreateSchema(Schema):
     category = fields.String(required=True, validate=_CODE)
-    quantity = fields.Decimal(
+    quantity = DecimalNumber(
         required=True,
         validate=_QUANTITY,
         metadata={"description": "in the category's unit (kg for kg categories)"},
@@ -187,7 +188,7 @@ class ShipmentCreateSchema(Schema):
 
 class ShipmentLineReceiveSchema(Schema):
     category = fields.String(required=True, validate=_CODE)
-    quantity = fields.Decimal(
+    quantity = DecimalNumber(
         required=True,
         validate=validate.Range(min=0, max=100_000),
         metadata={"description": "weighed at the induk; 0 when none of it arrived"},
@@ -285,7 +286,7 @@ class CashEntryCreateSchema(StrippedSchema):
         required=True, strict=True, validate=validate.Range(min=1, max=10**12)
     )
     description = fields.String(required=True, validate=validate.Length(min=1, max=255))
-    occurred_on = fields.Date(
+    occurred_on = BoundedDate(
         load_default=None, metadata={"description": "local date; default: now"}
     )
 

@@ -39,6 +39,7 @@ from wastebank.exceptions import (
     WasteBankError,
 )
 from wastebank.extensions import db
+from wastebank.fields import parse_date
 from wastebank.idempotency import canonical_hash, new_form_key
 from wastebank.messages import N_
 from wastebank.models import (
@@ -133,8 +134,8 @@ def _period(
         if not raw:
             return None
         try:
-            return dt.date.fromisoformat(raw)
-        except ValueError:
+            return parse_date(raw)
+        except ValidationError:
             abort(400)
 
     start, end = parse("from"), parse("to")
@@ -288,7 +289,7 @@ def create_buyer(bank_code: str) -> Any:
     bank = services.get_bank(db.session, actor, bank_code)
     form = {k: request.form.get(k, "") for k in ("name", "kind", "phone", "address")}
     try:
-        args = BuyerCreateSchema().load(form)
+        args = BuyerCreateSchema(as_form=True).load(form)
         backoffice.create_buyer(db.session, actor, bank_code=bank.code, **args)
     except ValidationError as exc:
         return _render_home(
@@ -324,7 +325,7 @@ def adjust_stock(bank_code: str) -> Any:
             raise ValidationError(
                 {"quantity": [_("The quantity must be a number, for example 2,5.")]}
             )
-        args = StockAdjustmentCreateSchema().load(
+        args = StockAdjustmentCreateSchema(as_form=True).load(
             {
                 "category": form["category"],
                 "quantity": str(quantity),
@@ -557,7 +558,7 @@ def record_cash_entry(bank_code: str) -> Any:
             raise ValidationError(
                 {"amount": [_("Enter the amount in whole rupiah, for example 50.000.")]}
             )
-        args = CashEntryCreateSchema().load(
+        args = CashEntryCreateSchema(as_form=True).load(
             {
                 "bank": bank.code,
                 "direction": direction,

@@ -17,6 +17,7 @@ from wastebank.access import SYSTEM, Role
 from wastebank.auth import password_policy
 from wastebank.exceptions import WasteBankError
 from wastebank.extensions import db
+from wastebank.fields import Name
 from wastebank.models import Bank
 from wastebank.schemas import BankCreateSchema, BankSchema, CategorySchema
 
@@ -40,6 +41,18 @@ def _fail(error: Exception) -> None:
     sys.exit(1)
 
 
+def _check_names(**names: str | None) -> None:
+    """Refuse names with invisible or text-direction characters, as the API does."""
+    field = Name(allow_none=True)
+    for option, value in names.items():
+        try:
+            field.deserialize(value)
+        except ValidationError as error:
+            _fail(
+                Exception(f"--{option.replace('_', '-')}: {' '.join(error.messages)}")
+            )
+
+
 @cities_cli.command("create")
 @click.argument("code")
 @click.option("--name", required=True)
@@ -50,6 +63,7 @@ def create_city(
     code: str, name: str, timezone: str, province: str | None, dlh_name: str | None
 ) -> None:
     """Create a city with code CODE (e.g. AMB)."""
+    _check_names(name=name, dlh_name=dlh_name)
     try:
         city = services.create_city(
             db.session,
@@ -82,7 +96,7 @@ def create_bank(code: str, **options: Any) -> None:
     raw = {"code": code, **{k: v for k, v in options.items() if v is not None}}
     raw["opening_days"] = [d for d in raw.pop("opening_days", "").split(",") if d]
     try:
-        args = BankCreateSchema().load(raw)
+        args = BankCreateSchema(as_form=True).load(raw)
         bank = services.create_bank(
             db.session,
             SYSTEM,
@@ -131,6 +145,7 @@ def create_user(
     password_stdin: bool,
 ) -> None:
     """Create a user; the password is prompted for (or read with --password-stdin)."""
+    _check_names(name=full_name)
     password = _read_password(password_stdin)
     try:
         user = services.create_user(

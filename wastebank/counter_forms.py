@@ -17,6 +17,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate
 from werkzeug.datastructures import MultiDict
 
 from wastebank import ledger
+from wastebank.fields import Pattern
 from wastebank.idempotency import canonical_hash
 from wastebank.messages import N_
 from wastebank.models import DEPOSIT_MODES, WITHDRAWAL_METHODS
@@ -43,7 +44,7 @@ CHOOSE_MODE = N_("Choose how the deposit is settled.")
 CHOOSE_METHOD = N_("Choose a payout method.")
 NOTE_TOO_LONG = N_("The note is at most 255 characters.")
 
-_KEY = validate.Regexp(r"^[A-Za-z0-9-]{8,80}$", error=KEY_MISSING)
+_KEY = Pattern(r"^[A-Za-z0-9-]{8,80}$", error=KEY_MISSING)
 # One optional sign, digits, and at most one decimal mark (after thousands marks are gone).
 _QUANTITY = re.compile(r"^(-?)(\d{1,9})(?:[.,](\d{1,9}))?$")
 _AMOUNT = re.compile(r"^\d{1,3}(?:([.,]?)\d{3})*$|^\d+$")

@@ -46,6 +46,7 @@ from wastebank.exceptions import (
     WasteBankError,
 )
 from wastebank.extensions import db
+from wastebank.fields import record_id
 from wastebank.idempotency import new_form_key
 from wastebank.models import Bank, Deposit, Member, Withdrawal, utcnow
 
@@ -272,7 +273,7 @@ def _render_counter(
 def show_counter() -> Any:
     """The cashier's home screen; ``?member=ID`` opens a member."""
     actor = _counter_actor()
-    member_id = request.args.get("member", type=int)
+    member_id = request.args.get("member", type=record_id)
     member: Member | None = None
     scan_error, status = None, 200
     try:

@@ -41,6 +41,7 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from marshmallow import ValidationError
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -48,6 +49,7 @@ from wastebank import reports_export, services
 from wastebank.access import Actor, Role
 from wastebank.auth import ui_actor
 from wastebank.extensions import db
+from wastebank.fields import parse_date
 from wastebank.messages import N_
 from wastebank.models import City
 from wastebank.services import diversion
@@ -322,8 +324,8 @@ def _date_arg(name: str) -> dt.date | None:
     if not text:
         return None
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
+        return parse_date(text)
+    except ValidationError:
         abort(400)
 
 

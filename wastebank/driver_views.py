@@ -16,8 +16,10 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user, login_required
+from marshmallow import ValidationError
 
 from wastebank.access import Role
+from wastebank.fields import parse_date
 
 bp = Blueprint("driver", __name__)
 
@@ -29,8 +31,8 @@ def show_route() -> Any:
     if current_user.role != Role.DRIVER:
         abort(403)
     try:
-        day = dt.date.fromisoformat(request.args.get("date", ""))
-    except ValueError:
+        day: dt.date | None = parse_date(request.args.get("date", ""))
+    except ValidationError:
         day = None  # today in the driver's city, as the API decides
     return render_template(
         "wastebank/driver.html",

@@ -220,39 +220,57 @@ def handle_http_exception(error: HTTPException) -> Any:
 
 #: C0 control characters other than tab, newline and carriage return, and DEL.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: UTF-16 surrogates: JSON may escape one alone ("\\ud800"), which is no character at
+#: all and cannot be encoded for the database (a 500 when it was stored).
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 #: Endpoints that read their raw body themselves and keep what they refuse.
 RAW_BODY_ENDPOINTS = frozenset({"telemetry_api.record_http_reading"})
 
 
-def _control_character_path(value: Any, path: str) -> str | None:
-    """The path of the first text (key or value) with a control character."""
-    if isinstance(value, str):
-        return path if _CONTROL.search(value) else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            inner = f"{path}.{key}" if path else str(key)
-            if _CONTROL.search(str(key)):
-                return inner
-            found = _control_character_path(item, inner)
-            if found:
-                return found
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            found = _control_character_path(
-                item, f"{path}.{index}" if path else str(index)
+def _unreadable_text(value: Any) -> tuple[str, str] | None:
+    """The path of the first text (key or value) that may not be stored, and why.
+
+    Iterative, so a deeply nested body cannot exhaust the stack (JSON bodies nest at
+    most :data:`wastebank.rest.MAX_JSON_DEPTH` levels anyway).
+    """
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        texts: list[tuple[str, Any]] = []
+        if isinstance(item, dict):
+            entries = [
+                (f"{path}.{key}" if path else str(key), str(key), inner)
+                for key, inner in item.items()
+            ]
+            texts = [(entry_path, key) for entry_path, key, inner in entries]
+            stack.extend(
+                (entry_path, inner) for entry_path, key, inner in entries[::-1]
             )
-            if found:
-                return found
+        elif isinstance(item, list):
+            stack.extend(
+                (f"{path}.{index}" if path else str(index), inner)
+                for index, inner in reversed(list(enumerate(item)))
+            )
+        elif isinstance(item, str):
+            texts.append((path, item))
+        for text_path, text in texts:
+            if _CONTROL.search(text):
+                return text_path, _(
+                    "Text may not contain control characters (such as NUL)."
+                )
+            if _SURROGATE.search(text):
+                return text_path, _("Text must be valid Unicode.")
     return None
 
 
 def refuse_control_characters() -> None:
-    """Refuse text input carrying NUL or other control characters (422).
+    """Refuse text input carrying NUL or other control characters, or lone surrogates.
 
     PostgreSQL cannot store NUL in text (the insert fails: a 500), SQLite stores it,
     and openpyxl refuses every such character when a book is exported later; none
-    belongs in a name, note or code. Query strings, form fields and JSON bodies are
-    checked once here, before any view runs, so no schema can forget it.
+    belongs in a name, note or code. A lone surrogate cannot be encoded as UTF-8 for
+    either database. Query strings, form fields and JSON bodies are checked once here,
+    before any view runs, so no schema can forget it (422 naming the field).
     """
     if request.endpoint in RAW_BODY_ENDPOINTS:
         return
@@ -263,11 +281,10 @@ def refuse_control_characters() -> None:
     if request.is_json:
         sources.append(request.get_json(silent=True))
     for data in sources:
-        path = _control_character_path(data, "")
-        if path is not None:
-            raise ValidationError(
-                {path: [_("Text may not contain control characters (such as NUL).")]}
-            )
+        found = _unreadable_text(data)
+        if found is not None:
+            path, message = found
+            raise ValidationError({path: [message]})
 
 
 def register_error_handlers(app: Flask) -> None:

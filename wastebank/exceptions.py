@@ -245,6 +245,12 @@ class DuplicateTicket(Conflict):
     code = "duplicate_ticket"
 
 
+class StillReferenced(Conflict):
+    """A record other records point to (a driver's report of a TPA delivery) (409)."""
+
+    code = "still_referenced"
+
+
 class DuplicateTreatmentInput(Conflict):
     """The facility's input of that day, pathway and material differs from the one sent."""
 

@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
-from flask_smorest import Api as _SmorestApi
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.dialects import postgresql, sqlite
@@ -89,20 +88,8 @@ class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
         return value.astimezone(dt.UTC)
 
 
-class Api(_SmorestApi):
-    """flask-smorest's Api without its own error handler.
-
-    `wastebank.errors` renders every error (JSON under ``/api/``, HTML elsewhere) and keeps
-    the ``Allow`` header of a 405, which flask-smorest's handler drops.
-    """
-
-    def _register_error_handlers(self) -> None:
-        return None
-
-
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-api = Api()

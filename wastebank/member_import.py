@@ -129,7 +129,9 @@ def read_register(
             problems.append(RowProblem(number, "kind", "perorangan or kolektif."))
             continue
         try:
-            fields = MemberCreateSchema().load({**raw, "bank": bank_code, "kind": kind})
+            fields = MemberCreateSchema(as_form=True).load(
+                {**raw, "bank": bank_code, "kind": kind}
+            )
         except ValidationError as error:
             messages = error.messages if isinstance(error.messages, dict) else {}
             for field, field_messages in sorted(messages.items()):

@@ -10,7 +10,6 @@ from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from wastebank import notify
 from wastebank.auth import api_actor, authenticate_bearer
@@ -23,6 +22,7 @@ from wastebank.notifications_schemas import (
     NotificationQueryArgsSchema,
     NotificationSchema,
 )
+from wastebank.rest import Blueprint
 from wastebank.services import notifications
 
 bp = Blueprint(

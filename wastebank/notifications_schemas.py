@@ -7,14 +7,15 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from wastebank.fields import JsonBoolean, Pattern
 from wastebank.notify import CHANNEL_KINDS, NOTIFICATION_KINDS, NOTIFICATION_STATUSES
 
 # RFC 9110 token characters: what a header name may consist of.
-_HEADER_NAME = validate.Regexp(
+_HEADER_NAME = Pattern(
     r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$", error="A header name such as X-Api-Key."
 )
 # Visible ASCII and inner spaces (``Bearer abc``): nothing that could split a header.
-_HEADER_VALUE = validate.Regexp(
+_HEADER_VALUE = Pattern(
     r"^[\x21-\x7e]([\x20-\x7e]{0,498}[\x21-\x7e])?$",
     error="1-500 visible ASCII characters.",
 )
@@ -73,7 +74,7 @@ class NotificationChannelUpdateSchema(Schema):
             'filled in. Default: {"phone": "{phone}", "message": "{message}"}'
         },
     )
-    enabled = fields.Boolean(load_default=True)
+    enabled = JsonBoolean(load_default=True)
 
 
 class NotificationSchema(Schema):
@@ -114,4 +115,4 @@ class NotificationPreferenceSchema(Schema):
 
 
 class NotificationPreferenceUpdateSchema(Schema):
-    opted_out = fields.Boolean(required=True)
+    opted_out = JsonBoolean(required=True)

@@ -17,7 +17,6 @@ from typing import Any
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from wastebank import reports_export
 from wastebank.auth import api_actor, authenticate_bearer
@@ -34,6 +33,7 @@ from wastebank.reports_schemas import (
     WasteProfileSchema,
     WasteProfileUpdateSchema,
 )
+from wastebank.rest import Blueprint
 from wastebank.services import diversion as services
 
 bp = Blueprint(
@@ -187,8 +187,14 @@ class TpaDeliveryById(MethodView):
         return services.get_tpa_delivery(db.session, api_actor(), delivery_id)
 
     @bp.response(204)
+    @bp.alt_response(
+        409, description="A driver reported it (the message names the report)"
+    )
     def delete(self, delivery_id: int) -> None:
-        """Remove a mistaken delivery (the audit log keeps it)."""
+        """Remove a mistaken delivery (the audit log keeps it).
+
+        A delivery from a driver's unloading report stays with that report (409).
+        """
         services.delete_tpa_delivery(db.session, api_actor(), delivery_id)
         db.session.commit()
 

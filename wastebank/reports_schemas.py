@@ -18,16 +18,22 @@ from routing.energy import (
     MCF_BY_SITE_TYPE,
     STREAM_COMPOSITIONS,
 )
+from wastebank.fields import (
+    BoundedDate,
+    BoundedDateTime,
+    DecimalNumber,
+    JsonBoolean,
+    Name,
+    Pattern,
+)
 from wastebank.models import MASS_BASES, TPA_DELIVERY_SOURCES, TREATMENT_PATHWAYS
 from wastebank.schemas import StrippedSchema
 
-_CITY = validate.Regexp(
+_CITY = Pattern(
     r"^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$", error="1-16 letters, digits, - or _."
 )
 #: A weighbridge ticket number: visible ASCII, as printed on the ticket.
-_TICKET = validate.Regexp(
-    r"^[\x21-\x7e]{1,40}$", error="1-40 visible ASCII characters."
-)
+_TICKET = Pattern(r"^[\x21-\x7e]{1,40}$", error="1-40 visible ASCII characters.")
 #: The largest single mass an input may carry, kg (a day at a large city's TPA).
 MAX_MASS_KG = Decimal("10000000")
 REPORT_FORMATS = ("json", "csv", "xlsx")
@@ -46,7 +52,7 @@ def _mass(*, required: bool = True, minimum_inclusive: bool = False) -> fields.D
     options: dict[str, Any] = (
         {"required": True} if required else {"load_default": Decimal("0")}
     )
-    return fields.Decimal(
+    return DecimalNumber(
         validate=[
             validate.Range(min=0, min_inclusive=minimum_inclusive, max=MAX_MASS_KG),
             _three_decimals,
@@ -59,12 +65,12 @@ def _mass(*, required: bool = True, minimum_inclusive: bool = False) -> fields.D
 # -- the report ------------------------------------------------------------------------------
 class DiversionReportQueryArgsSchema(Schema):
     city = fields.String(required=True, validate=_CITY)
-    from_ = fields.Date(
+    from_ = BoundedDate(
         data_key="from",
         required=True,
         metadata={"description": "first day, the city's local date"},
     )
-    to = fields.Date(
+    to = BoundedDate(
         required=True,
         metadata={"description": "last day, inclusive; the same calendar year"},
     )
@@ -123,9 +129,9 @@ class DiversionReportSchema(Schema):
 # -- TPA deliveries ---------------------------------------------------------------------------
 class TpaDeliveryCreateSchema(StrippedSchema):
     city = fields.String(required=True, validate=_CITY)
-    facility = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    facility = Name(required=True, validate=validate.Length(min=1, max=120))
     ticket_no = fields.String(required=True, validate=_TICKET)
-    delivered_at = fields.AwareDateTime(required=True)
+    delivered_at = BoundedDateTime(required=True)
     net_weight_kg = _mass()
     source = fields.String(
         load_default="weighbridge", validate=validate.OneOf(TPA_DELIVERY_SOURCES)
@@ -150,15 +156,15 @@ class TpaDeliverySchema(Schema):
 
 class WasteFlowQueryArgsSchema(Schema):
     city = fields.String(required=True, validate=_CITY)
-    from_ = fields.Date(data_key="from", load_default=None)
-    to = fields.Date(load_default=None, metadata={"description": "inclusive"})
+    from_ = BoundedDate(data_key="from", load_default=None)
+    to = BoundedDate(load_default=None, metadata={"description": "inclusive"})
 
 
 # -- treatment inputs ------------------------------------------------------------------------
 class TreatmentInputCreateSchema(StrippedSchema):
     city = fields.String(required=True, validate=_CITY)
-    facility = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    treated_on = fields.Date(
+    facility = Name(required=True, validate=validate.Length(min=1, max=120))
+    treated_on = BoundedDate(
         required=True,
         metadata={"description": "local date, or the last day of the period summed"},
     )
@@ -212,7 +218,7 @@ class WasteProfileUpdateSchema(Schema):
     population_year = fields.Integer(
         allow_none=True, strict=True, validate=validate.Range(min=1900, max=2200)
     )
-    generation_kg_per_capita_per_day = fields.Decimal(
+    generation_kg_per_capita_per_day = DecimalNumber(
         allow_none=True,
         validate=[
             validate.Range(min=0, min_inclusive=False, max=10),
@@ -223,33 +229,33 @@ class WasteProfileUpdateSchema(Schema):
     generation_source = fields.String(
         allow_none=True, validate=validate.Length(max=200)
     )
-    tpa_name = fields.String(allow_none=True, validate=validate.Length(max=120))
+    tpa_name = Name(allow_none=True, validate=validate.Length(max=120))
     tpa_site_type = fields.String(
         allow_none=True,
         validate=validate.OneOf(list(MCF_BY_SITE_TYPE)),
         metadata={"description": "IPCC site type, sets the MCF"},
     )
-    tpa_controlled = fields.Boolean(
+    tpa_controlled = JsonBoolean(
         allow_none=True,
         metadata={"description": "the TPA meets WaCT's basic control level"},
     )
-    tpa_remaining_airspace_m3 = fields.Decimal(
+    tpa_remaining_airspace_m3 = DecimalNumber(
         allow_none=True, validate=validate.Range(min=0, max=Decimal("1e12"))
     )
-    tpa_airspace_surveyed_on = fields.Date(allow_none=True)
-    in_place_density_t_per_m3 = fields.Decimal(
+    tpa_airspace_surveyed_on = BoundedDate(allow_none=True)
+    in_place_density_t_per_m3 = DecimalNumber(
         allow_none=True,
         validate=validate.Range(min=0, min_inclusive=False, max=2),
         metadata={"description": "measured at the TPA; null: 0.6"},
     )
-    cover_soil_fraction = fields.Decimal(
+    cover_soil_fraction = DecimalNumber(
         allow_none=True, validate=validate.Range(min=0, max=1)
     )
     climate_zone = fields.String(
         allow_none=True, validate=validate.OneOf(CLIMATE_ZONES)
     )
     jakstrada_targets = fields.Dict(
-        keys=fields.String(validate=validate.Regexp(r"^(19|20|21)\d\d$")),
+        keys=fields.String(validate=Pattern(r"^(19|20|21)\d\d$")),
         values=fields.Nested(JakstradaTargetSchema),
         allow_none=True,
         metadata={
@@ -260,8 +266,8 @@ class WasteProfileUpdateSchema(Schema):
 
 class WasteProfileSchema(WasteProfileUpdateSchema):
     city = fields.Function(lambda profile: profile.city.code)
-    generation_kg_per_capita_per_day = fields.Decimal(as_string=True, allow_none=True)
-    tpa_remaining_airspace_m3 = fields.Decimal(as_string=True, allow_none=True)
-    in_place_density_t_per_m3 = fields.Decimal(as_string=True, allow_none=True)
-    cover_soil_fraction = fields.Decimal(as_string=True, allow_none=True)
+    generation_kg_per_capita_per_day = DecimalNumber(as_string=True, allow_none=True)
+    tpa_remaining_airspace_m3 = DecimalNumber(as_string=True, allow_none=True)
+    in_place_density_t_per_m3 = DecimalNumber(as_string=True, allow_none=True)
+    cover_soil_fraction = DecimalNumber(as_string=True, allow_none=True)
     updated_at = fields.AwareDateTime(allow_none=True)

@@ -17,6 +17,7 @@ from marshmallow import (
 )
 
 from wastebank.extensions import MAX_ID
+from wastebank.fields import BoundedDate, DecimalNumber, JsonBoolean, Name, Pattern
 from wastebank.models import (
     BANK_KINDS,
     DEPOSIT_MODES,
@@ -28,7 +29,7 @@ from wastebank.models import (
     WITHDRAWAL_STATUSES,
 )
 
-_CODE = validate.Regexp(
+_CODE = Pattern(
     r"^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$", error="1-16 letters, digits, - or _."
 )
 #: A record id in a request body: primary keys are 32-bit integers on PostgreSQL, and a
@@ -37,7 +38,18 @@ _ID = validate.Range(min=1, max=MAX_ID, error="Not a valid id.")
 
 
 class StrippedSchema(Schema):
-    """Trims strings and drops empty optional values, as an HTML form sends them."""
+    """Input people type.
+
+    With ``as_form=True`` (HTML forms, spreadsheets, the command line) strings are
+    trimmed and empty optional values dropped, as those sources send them. The API
+    takes values as sent, as the OpenAPI document describes them (``" 0812..."`` is
+    refused naming the field rather than changed behind the client's back); only the
+    spaces around a name are trimmed there too, since no name begins or ends with one.
+    """
+
+    def __init__(self, *args: Any, as_form: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.as_form = as_form
 
     @pre_load
     def _strip(self, data: Any, **kwargs: Any) -> Any:
@@ -45,10 +57,13 @@ class StrippedSchema(Schema):
             return data  # marshmallow reports the wrong type itself
         cleaned = {}
         for key, value in data.items():
-            if isinstance(value, str):
+            field = self.fields.get(key)
+            if isinstance(value, str) and self.as_form:
                 value = value.strip()
-                if value == "" and key in self.fields and not self.fields[key].required:
+                if value == "" and field is not None and not field.required:
                     continue
+            elif isinstance(value, str) and isinstance(field, Name):
+                value = value.strip(" ")
             cleaned[key] = value
         return cleaned
 
@@ -118,12 +133,12 @@ class BankCreateSchema(StrippedSchema):
     """Input for creating a bank (CLI and API share it)."""
 
     code = fields.String(required=True, validate=_CODE)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = Name(required=True, validate=validate.Length(min=1, max=200))
     kind = fields.String(required=True, validate=validate.OneOf(BANK_KINDS))
     parent = fields.String(load_default=None, validate=_CODE)
     city = fields.String(load_default=None, validate=_CODE)
     address = fields.String(load_default=None, validate=validate.Length(max=255))
-    district = fields.String(
+    district = Name(
         load_default=None,
         validate=validate.Length(max=120),
         metadata={"description": "the kecamatan, spelled as on the city's bins"},
@@ -137,11 +152,11 @@ class BankCreateSchema(StrippedSchema):
 
 
 # -- members ---------------------------------------------------------------------------
-_PHONE = validate.Regexp(
+_PHONE = Pattern(
     r"^\+?[0-9][0-9 -]{6,18}$", error="A phone number: digits, + - and spaces."
 )
-_RT_RW = validate.Regexp(r"^[0-9]{1,3}$", error="1 to 3 digits.")
-_NIK = validate.Regexp(r"^[0-9]{16}$", error="A NIK is exactly 16 digits.")
+_RT_RW = Pattern(r"^[0-9]{1,3}$", error="1 to 3 digits.")
+_NIK = Pattern(r"^[0-9]{16}$", error="A NIK is exactly 16 digits.")
 
 
 class MemberFieldsMixin(StrippedSchema):
@@ -149,7 +164,7 @@ class MemberFieldsMixin(StrippedSchema):
     address = fields.String(load_default=None, validate=validate.Length(max=255))
     rt = fields.String(load_default=None, validate=_RT_RW)
     rw = fields.String(load_default=None, validate=_RT_RW)
-    kelurahan = fields.String(load_default=None, validate=validate.Length(max=80))
+    kelurahan = Name(load_default=None, validate=validate.Length(max=80))
     nik = fields.String(load_default=None, validate=_NIK)
 
 
@@ -157,23 +172,23 @@ class MemberCreateSchema(MemberFieldsMixin):
     """A new member of ``bank`` (the bank's code)."""
 
     bank = fields.String(required=True, validate=_CODE)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    name = Name(required=True, validate=validate.Length(min=1, max=120))
     kind = fields.String(load_default="person", validate=validate.OneOf(MEMBER_KINDS))
 
 
 class MemberUpdateSchema(MemberFieldsMixin):
     """A partial update; ``active: false`` deactivates (members are never deleted)."""
 
-    name = fields.String(validate=validate.Length(min=1, max=120))
+    name = Name(validate=validate.Length(min=1, max=120))
     kind = fields.String(validate=validate.OneOf(MEMBER_KINDS))
-    active = fields.Boolean()
+    active = JsonBoolean()
 
     # Every field is optional: absent means "leave as is", unlike creation.
     phone = fields.String(allow_none=True, validate=_PHONE)
     address = fields.String(allow_none=True, validate=validate.Length(max=255))
     rt = fields.String(allow_none=True, validate=_RT_RW)
     rw = fields.String(allow_none=True, validate=_RT_RW)
-    kelurahan = fields.String(allow_none=True, validate=validate.Length(max=80))
+    kelurahan = Name(allow_none=True, validate=validate.Length(max=80))
     nik = fields.String(allow_none=True, validate=_NIK)
 
 
@@ -244,8 +259,8 @@ class CategorySchema(Schema):
 
 class CategoryCreateSchema(StrippedSchema):
     code = fields.String(required=True, validate=_CODE)
-    name_id = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    name_en = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    name_id = Name(required=True, validate=validate.Length(min=1, max=120))
+    name_en = Name(required=True, validate=validate.Length(min=1, max=120))
     material = fields.String(required=True, validate=validate.OneOf(MATERIALS))
     unit = fields.String(required=True, validate=validate.OneOf(UNITS))
     max_price_rp = fields.Integer(
@@ -273,7 +288,7 @@ class PriceSetSchema(Schema):
     """``PUT /banks/{code}/prices/{category}``; bounds only on an induk's price."""
 
     price_rp = fields.Integer(required=True, strict=True, validate=_RP)
-    effective_from = fields.Date(
+    effective_from = BoundedDate(
         load_default=None, metadata={"description": "default: today"}
     )
     floor_rp = fields.Integer(load_default=None, strict=True, validate=_RP)
@@ -299,7 +314,7 @@ class PriceQuoteSchema(Schema):
 
 
 class PriceListQueryArgsSchema(Schema):
-    on = fields.Date(load_default=None, metadata={"description": "default: today"})
+    on = BoundedDate(load_default=None, metadata={"description": "default: today"})
 
 
 class WithdrawalRulesSchema(Schema):
@@ -314,7 +329,7 @@ class WithdrawalRulesSchema(Schema):
 class BankUpdateSchema(Schema):
     """``PATCH /banks/{code}``: the bank's district and withdrawal rules."""
 
-    district = fields.String(
+    district = Name(
         allow_none=True,
         validate=validate.Length(max=120),
         metadata={"description": "the kecamatan; null or blank clears it"},
@@ -326,7 +341,7 @@ class BankUpdateSchema(Schema):
         validate=_RP,
         metadata={"description": "a percentage in basis points, below 10000 (100 %)"},
     )
-    separate_approver_and_payer = fields.Boolean(
+    separate_approver_and_payer = JsonBoolean(
         metadata={
             "description": "a control: changed only by an admin or, for a unit, "
             "its induk's manager"
@@ -339,9 +354,8 @@ class IdempotencyHeaderSchema(Schema):
     idempotency_key = fields.String(
         required=True,
         data_key="Idempotency-Key",
-        validate=validate.Regexp(
-            # \Z, not $: "$" also matches before a trailing newline.
-            r"^[\x21-\x7e]{1,80}\Z",
+        validate=Pattern(
+            r"^[\x21-\x7e]{1,80}$",
             error="1-80 visible ASCII characters.",
         ),
     )
@@ -349,7 +363,7 @@ class IdempotencyHeaderSchema(Schema):
 
 class DepositLineCreateSchema(Schema):
     category = fields.String(required=True, validate=_CODE)
-    quantity = fields.Decimal(
+    quantity = DecimalNumber(
         required=True,
         validate=validate.Range(min=0, min_inclusive=False, max=1000),
         metadata={
@@ -440,8 +454,8 @@ class WithdrawalSchema(Schema):
 
 
 class StatementQueryArgsSchema(Schema):
-    from_ = fields.Date(data_key="from", load_default=None)
-    to = fields.Date(
+    from_ = BoundedDate(data_key="from", load_default=None)
+    to = BoundedDate(
         load_default=None, metadata={"description": "inclusive, the bank's local date"}
     )
 

@@ -12,7 +12,6 @@ from typing import Any
 
 from flask import current_app, g, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from wastebank import services
 from wastebank.auth import (
@@ -24,6 +23,7 @@ from wastebank.auth import (
     throttled,
 )
 from wastebank.extensions import db
+from wastebank.rest import Blueprint
 from wastebank.schemas import TokenRequestSchema, TokenSchema
 from wastebank.users_schemas import (
     PasswordChangeSchema,

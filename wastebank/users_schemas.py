@@ -9,6 +9,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from wastebank.access import Role
+from wastebank.fields import JsonBoolean
 
 # Generous bounds on what is read; the password rules decide what is allowed.
 _PASSWORD = validate.Length(min=1, max=1024)
@@ -36,7 +37,7 @@ class UserSchema(Schema):
 class UserUpdateSchema(Schema):
     """Deactivate (``false``: every session and token ends) or reactivate a user."""
 
-    active = fields.Boolean(required=True)
+    active = JsonBoolean(required=True)
 
 
 class PasswordChangeSchema(Schema):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -37,6 +38,7 @@ from wastebank.exceptions import (
     TooManyAttempts,
 )
 from wastebank.extensions import db
+from wastebank.fields import page_number
 from wastebank.schemas import (
     MemberCreateSchema,
     MemberQueryArgsSchema,
@@ -48,9 +50,20 @@ bp = Blueprint("wastebank", __name__)
 PAGE_SIZE = 25
 
 
+#: What a ``next=`` path may not contain: control characters (a newline would end up
+#: in the Location header, which werkzeug refuses: a 500), spaces, and backslashes
+#: (browsers read ``/\evil.example`` as ``//evil.example``, another site).
+_UNSAFE_IN_NEXT = re.compile(r"[\x00-\x20\x7f\\]")
+
+
 def _safe_next(target: str | None) -> str:
     """Only same-site relative redirects after login (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//"):
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and not _UNSAFE_IN_NEXT.search(target)
+    ):
         parts = urlsplit(target)
         if not parts.netloc and not parts.scheme:
             return target
@@ -133,12 +146,12 @@ def set_language(code: str) -> BaseResponse:
 def list_members() -> Any:
     """The member register with search by name, number or phone."""
     try:
-        args = MemberQueryArgsSchema().load(
+        args = MemberQueryArgsSchema(as_form=True).load(
             {k: v for k, v in request.args.items() if k in ("bank", "q")}
         )
     except ValidationError:
         args = {"bank": None, "q": None}
-    page = request.args.get("page", 1, type=int) or 1
+    page = request.args.get("page", 1, type=page_number)
     actor = ui_actor()
     try:
         members, total = services.search_members(
@@ -146,7 +159,7 @@ def list_members() -> Any:
             actor,
             bank=args["bank"],
             q=args["q"],
-            page=max(page, 1),
+            page=page,
             page_size=PAGE_SIZE,
         )
     except (InvalidReference, PermissionDenied):
@@ -157,7 +170,7 @@ def list_members() -> Any:
         "wastebank/members/list.html",
         members=members,
         total=total,
-        page=max(page, 1),
+        page=page,
         pages=max(1, -(-total // PAGE_SIZE)),
         q=args["q"] or "",
         bank=args["bank"] or "",
@@ -186,7 +199,7 @@ def create_member() -> Any:
     form.pop("csrf_token", None)
     try:
         member = services.register_member(
-            db.session, actor, **MemberCreateSchema().load(form)
+            db.session, actor, **MemberCreateSchema(as_form=True).load(form)
         )
     except ValidationError as exc:
         return render_template(

@@ -13,11 +13,13 @@ the same key is a replay and writes nothing.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import logging
 from decimal import Decimal
 from typing import Final
 
 import sqlalchemy as sa
+from PIL.JpegImagePlugin import JpegImageFile
 from sqlalchemy.orm import joinedload, undefer
 
 from routing.exceptions import (
@@ -52,7 +54,44 @@ CLOCK_SKEW: Final = dt.timedelta(minutes=5)
 MAX_NOTE = 500
 #: Largest photo, bytes: the driver's page shrinks photos to about 100-250 KB.
 MAX_PHOTO_BYTES: Final = 512 * 1024
-_JPEG_START = b"\xff\xd8\xff"
+#: Largest photo, pixels per side. A phone's full-size picture is about 4000 x 3000 (the
+#: driver's page sends 1280 px); a file of a few KB can claim 65535 x 65535 in its
+#: header, and the browser that opens it would decode 12 GB of pixels.
+MAX_PHOTO_SIDE_PX: Final = 8000
+
+
+def _jpeg_size(photo: bytes) -> tuple[int, int] | None:
+    """Width and height from a JPEG's header, or None when it is not a readable JPEG.
+
+    Only the header is read (Pillow decodes pixels lazily, and never here), and the
+    JPEG reader is used directly: ``Image.open`` would also warn or fail on a huge
+    size, before the size can be refused with a message.
+    """
+    try:
+        with JpegImageFile(io.BytesIO(photo)) as image:
+            width, height = image.size
+    except (SyntaxError, OSError, ValueError, EOFError):
+        # Pillow's readers raise SyntaxError for "not this format".
+        return None
+    return width, height
+
+
+def _check_photo(photo: bytes) -> None:
+    """Refuse a photo that is too large, not a JPEG, or claims too many pixels."""
+    if len(photo) > MAX_PHOTO_BYTES:
+        raise InvalidRoutingValue(
+            f"The photo is larger than {MAX_PHOTO_BYTES // 1024} KB; send a smaller one.",
+            field="photo",
+        )
+    size = _jpeg_size(photo)
+    if size is None:
+        raise InvalidRoutingValue("The photo must be a JPEG image.", field="photo")
+    if max(size) > MAX_PHOTO_SIDE_PX:
+        raise InvalidRoutingValue(
+            f"The photo is {size[0]} x {size[1]} pixels; at most "
+            f"{MAX_PHOTO_SIDE_PX} x {MAX_PHOTO_SIDE_PX}.",
+            field="photo",
+        )
 
 
 def _own_stop(session: SessionLike, actor: Actor, stop_id: int) -> RouteStop:
@@ -150,14 +189,7 @@ def _check_fields(
             f"A note has at most {MAX_NOTE} characters.", field="note"
         )
     if photo is not None:
-        if not photo.startswith(_JPEG_START):
-            raise InvalidRoutingValue("The photo must be a JPEG image.", field="photo")
-        if len(photo) > MAX_PHOTO_BYTES:
-            raise InvalidRoutingValue(
-                f"The photo is larger than {MAX_PHOTO_BYTES // 1024} KB; "
-                "send a smaller one.",
-                field="photo",
-            )
+        _check_photo(photo)
     if kind == "unloaded":
         if not (ticket_no or "").strip():
             raise InvalidRoutingValue(
@@ -207,7 +239,8 @@ def record_stop_event(
     :param note: free text, at most 500 characters.
     :param ticket_no: weighbridge ticket number (``unloaded`` only, required).
     :param net_weight_kg: net weight on the ticket, kg (``unloaded`` only, required).
-    :param photo: a JPEG of at most :data:`MAX_PHOTO_BYTES`, for any kind.
+    :param photo: a JPEG of at most :data:`MAX_PHOTO_BYTES` and
+        :data:`MAX_PHOTO_SIDE_PX` pixels a side, for any kind.
     :param idempotency_key: the phone's key for this report, unique per driver.
     :param request_hash: what "the same request" means (:mod:`wastebank.idempotency`).
     :param now: the current time (UTC); the clock when omitted.

@@ -280,6 +280,23 @@ def test_an_unloading_becomes_a_tpa_delivery_the_dlh_sees(
     assert _my_stops(client, db, trip.driver)[1]["state"] == "unloaded"
 
 
+def test_a_reported_delivery_is_not_deleted_without_its_report(
+    client: FlaskClient, db: Session, trip: Trip
+) -> None:
+    """Its stop report points at it: the database refused the delete (a 500)."""
+    event = _post(client, db, trip.driver, trip.unload_id, _unloaded()).get_json()
+    url = f"/api/v1/tpa-deliveries/{event['tpa_delivery']}"
+    for user in (trip.fleet.users["dlh"], trip.fleet.users["admin"]):
+        response = client.delete(url, headers=factories.auth_headers(db, user))
+        assert response.status_code == 409
+        body = response.get_json()
+        assert body["type"] == "still_referenced"
+        assert f"the driver's stop report {event['id']}" in body["message"]
+    db.expire_all()
+    assert db.get(TpaDelivery, event["tpa_delivery"]) is not None
+    assert _counts(db) == (1, 1)
+
+
 def test_a_ticket_recorded_with_other_data_is_a_conflict(
     client: FlaskClient, db: Session, trip: Trip
 ) -> None:
@@ -574,6 +591,23 @@ def _jpeg(width: int = 64, height: int = 48) -> bytes:
     return out.getvalue()
 
 
+def _claiming(width: int, height: int) -> bytes:
+    """A small JPEG whose frame header (SOF0) claims ``width`` x ``height`` pixels."""
+    data = bytearray(_jpeg())
+    sof = data.index(b"\xff\xc0")  # marker, length (2), precision (1), height, width
+    data[sof + 5 : sof + 7] = height.to_bytes(2, "big")
+    data[sof + 7 : sof + 9] = width.to_bytes(2, "big")
+    return bytes(data)
+
+
+def test_a_photo_of_8000_pixels_a_side_is_taken(
+    client: FlaskClient, db: Session, trip: Trip
+) -> None:
+    body = _collected(photo=base64.b64encode(_claiming(8000, 8000)).decode())
+    answer = _post(client, db, trip.driver, trip.stop_id, body, key="p-big")
+    assert answer.status_code == 201, answer.get_json()
+
+
 def _photo_of(client: FlaskClient, db: Session, user: User, url: str) -> Any:
     return client.get(url, headers=factories.auth_headers(db, user))
 
@@ -631,6 +665,11 @@ def test_a_report_carries_a_photo_its_driver_and_the_city_office_can_see(
             "larger than 512 KB",
         ),
         (12, "base64 string"),
+        # JPEG's first bytes and nothing a JPEG reader understands after them.
+        (base64.b64encode(b"\xff\xd8\xff" + bytes(1000)).decode(), "must be a JPEG"),
+        # A real JPEG whose header claims 60000 x 60000 pixels (a few KB of file).
+        (base64.b64encode(_claiming(60000, 60000)).decode(), "60000 x 60000 pixels"),
+        (base64.b64encode(_claiming(8001, 600)).decode(), "at most 8000 x 8000"),
     ],
 )
 def test_a_bad_photo_is_refused_and_nothing_is_stored(

@@ -206,6 +206,24 @@ def test_listing_another_banks_members_by_filter_is_forbidden(
 
 
 # -- members ---------------------------------------------------------------------------
+def test_the_api_takes_formatted_values_as_sent(
+    client: FlaskClient, db: Session, world: World
+) -> None:
+    """What the OpenAPI document's patterns refuse is refused, not trimmed or dropped.
+
+    Only the spaces around a name are trimmed (see the next test); forms trim all.
+    """
+    headers = _headers(db, world, "cashier")
+    for field, value in [("nik", " 8171012345678901"), ("rt", "003 "), ("phone", "")]:
+        response = client.post(
+            "/api/v1/members",
+            json={"bank": "BSU1", "name": "Ani", field: value},
+            headers=headers,
+        )
+        assert response.status_code == 422, field
+        assert list(response.get_json()["errors"]) == [field]
+
+
 def test_register_member_returns_a_readable_member_number(
     client: FlaskClient, db: Session, world: World
 ) -> None:
@@ -390,7 +408,7 @@ def test_card_png_decodes_to_the_token_that_resolves_to_the_member(
 
 def _look_up(client: FlaskClient, token: str, headers: dict[str, str]) -> TestResponse:
     """What a counter asks after a scan: the token in the body, not in the URL."""
-    return client.post("/api/v1/cards/lookup", json={"token": token}, headers=headers)
+    return client.post("/api/v1/card-lookups", json={"token": token}, headers=headers)
 
 
 def test_a_card_lookup_needs_a_token(
@@ -398,9 +416,9 @@ def test_a_card_lookup_needs_a_token(
 ) -> None:
     headers = _headers(db, world, "cashier")
     for body in ({}, {"token": ""}, {"token": "X" * 65}):
-        response = client.post("/api/v1/cards/lookup", json=body, headers=headers)
+        response = client.post("/api/v1/card-lookups", json=body, headers=headers)
         assert response.status_code == 422, body
-    assert client.post("/api/v1/cards/lookup", json={"token": "X"}).status_code == 401
+    assert client.post("/api/v1/card-lookups", json={"token": "X"}).status_code == 401
 
 
 def test_card_svg_is_served(client: FlaskClient, db: Session, world: World) -> None:

@@ -568,7 +568,8 @@ def test_a_cash_entry_dated_in_the_future_is_refused_and_writes_nothing(
     tomorrow = dt.datetime.now(ZoneInfo(counter_world.unit.timezone)).date()
     tomorrow += dt.timedelta(days=1)
     before = _counts(db)
-    for day in (tomorrow, dt.date(2999, 1, 1)):
+    # (the last day a request may name at all is 2100-12-31)
+    for day in (tomorrow, dt.date(2100, 12, 31)):
         response = _cash_entry(client, headers, occurred_on=day.isoformat())
         assert response.status_code == 422, response.get_json()
         body = response.get_json()
@@ -593,7 +594,7 @@ def test_a_cash_entry_with_a_malformed_date_is_refused_and_writes_nothing(
     assert _counts(db) == before
 
 
-@pytest.mark.parametrize("extra", [{}, {"occurred_on": None}, {"occurred_on": ""}])
+@pytest.mark.parametrize("extra", [{}, {"occurred_on": None}])
 def test_a_cash_entry_without_a_date_is_booked_now(
     client: FlaskClient, db: Session, counter_world: World, extra: dict[str, Any]
 ) -> None:

@@ -171,6 +171,14 @@ def test_another_banks_card_is_not_found(
     assert _count(db, Deposit) == 0
 
 
+def test_a_member_id_beyond_any_table_opens_nobody(counter: FlaskClient) -> None:
+    """It reached the database driver, which cannot bind it: a 500."""
+    for member in ("99999999999999999999", "2147483648", "-1", "0"):
+        response = counter.get(f"/counter?member={member}")
+        assert response.status_code == 200, member
+        assert 'name="member"' not in response.get_data(as_text=True)
+
+
 def test_a_member_without_card_is_found_by_number(
     counter: FlaskClient, world: World
 ) -> None:

@@ -79,13 +79,26 @@ def test_the_same_ticket_again_is_a_replay(
     first = client.post("/api/v1/tpa-deliveries", json=TICKET, headers=headers)
     again = client.post(
         "/api/v1/tpa-deliveries",
-        json={**TICKET, "ticket_no": " TS-2026-00123 ", "net_weight_kg": "8125.500"},
+        json={**TICKET, "facility": " TPA Toisapu ", "net_weight_kg": "8125.500"},
         headers=headers,
     )
     assert again.status_code == 201
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.get_json()["id"] == first.get_json()["id"]
     assert _count(db, TpaDelivery) == 1
+
+
+def test_the_api_takes_a_ticket_number_as_sent(
+    client: FlaskClient, db: Session, world: World
+) -> None:
+    """Spaces around it are not part of the documented pattern: refused, not trimmed."""
+    response = client.post(
+        "/api/v1/tpa-deliveries",
+        json={**TICKET, "ticket_no": " TS-2026-00123 "},
+        headers=_h(db, world),
+    )
+    assert response.status_code == 422
+    assert list(response.get_json()["errors"]) == ["ticket_no"]
 
 
 def test_a_ticket_number_reused_with_other_data_is_refused(
@@ -146,7 +159,11 @@ def test_a_delivery_in_the_future_is_refused(
 ) -> None:
     response = client.post(
         "/api/v1/tpa-deliveries",
-        json={**TICKET, "delivered_at": "2999-01-01T00:00:00+09:00"},
+        # (within the dates a request may carry at all: 2000-2100)
+        json={
+            **TICKET,
+            "delivered_at": f"{dt.date.today().year + 1}-12-31T00:00:00+09:00",
+        },
         headers=_h(db, world),
     )
     assert response.status_code == 422

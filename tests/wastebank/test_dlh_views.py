@@ -5,11 +5,13 @@ other API route still token-only."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
+from PIL import Image
 from sqlalchemy.orm import Session
 
 from routing import services as routing_services
@@ -287,7 +289,9 @@ def test_the_office_reads_the_drivers_reports_with_notes_and_photos(
     (route,) = plan.routes
     first = next(s for s in route.stops if s.kind == "stop")
     driver = bins.users["driver"]
-    photo = b"\xff\xd8\xff\xe0" + bytes(100)
+    picture = io.BytesIO()
+    Image.new("RGB", (40, 30), (30, 120, 60)).save(picture, format="JPEG")
+    photo = picture.getvalue()  # a real JPEG: the server reads its header
     routing_services.record_stop_event(
         db,
         Actor(Role.DRIVER, user_id=driver.id, city_id=driver.city_id),

@@ -143,6 +143,28 @@ def test_cashier_cannot_use_another_banks_code_in_the_form(
     assert _count(client, world) == before
 
 
+def test_the_member_form_trims_what_people_type(
+    client: FlaskClient, db: Session, world: World
+) -> None:
+    """Forms trim values and drop empty ones; the API takes them as sent (test_api)."""
+    factories.login(client, "kasir")
+    response = client.post(
+        "/members/new",
+        data={
+            "csrf_token": factories.csrf_token(client, "/members/new"),
+            "bank": " BSU1 ",
+            "name": " Marthen Huwae ",
+            "kind": "person",
+            "nik": " 8171012345678901 ",
+            "rt": " 004",
+            "rw": "",
+        },
+    )
+    assert response.status_code == 302
+    member = db.query(Member).filter_by(name="Marthen Huwae").one()
+    assert (member.nik, member.rt, member.rw) == ("8171012345678901", "004", None)
+
+
 def test_member_pages_are_scoped(client: FlaskClient, world: World) -> None:
     factories.login(client, "kasir")
     assert client.get(f"/members/{world.members['BSU1'].id}").status_code == 200
@@ -152,6 +174,17 @@ def test_member_pages_are_scoped(client: FlaskClient, world: World) -> None:
     )
     listing = client.get("/members").get_data(as_text=True)
     assert "Anggota BSU1" in listing and "Anggota BSU2" not in listing
+
+
+def test_a_page_beyond_the_last_shows_the_first(
+    client: FlaskClient, world: World
+) -> None:
+    """A page number past the database's OFFSET range was a 500."""
+    factories.login(client, "kasir")
+    for page in ("99999999999999999999", "0", "-3", "x"):
+        response = client.get(f"/members?page={page}")
+        assert response.status_code == 200, page
+        assert "Anggota BSU1" in response.get_data(as_text=True), page
 
 
 def test_pages_need_a_login(client: FlaskClient, world: World) -> None:

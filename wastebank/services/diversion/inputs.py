@@ -25,6 +25,7 @@ from wastebank.exceptions import (
     DuplicateTreatmentInput,
     InvalidValue,
     NotFound,
+    StillReferenced,
     TpaDeliveryNotFound,
     TreatmentInputNotFound,
 )
@@ -273,6 +274,33 @@ def _newest_first(
     return list(items), int(total or 0)
 
 
+#: How a message names a row of a table that may point at an entry.
+_REFERRER_NAMES = {"route_stop_events": "the driver's stop report"}
+
+
+def _referrers(session: SessionLike, entry: Any) -> list[tuple[str, Any]]:
+    """Rows of any table whose foreign key points at ``entry``: (table, primary key).
+
+    Read from the metadata, so a table another package adds (routing's stop reports
+    point at TPA deliveries) is found without this package importing it.
+    """
+    table = entry.__table__
+    found: list[tuple[str, Any]] = []
+    for other in table.metadata.sorted_tables:
+        for key in other.foreign_keys:
+            if key.column.table is not table:
+                continue
+            (primary_key, *_more) = other.primary_key.columns
+            row = session.execute(
+                sa.select(primary_key)
+                .where(key.parent == getattr(entry, key.column.key))
+                .limit(1)
+            ).scalar()
+            if row is not None:
+                found.append((other.name, row))
+    return found
+
+
 def _delete_audited(
     session: SessionLike,
     actor: Actor,
@@ -280,7 +308,16 @@ def _delete_audited(
     entry: _Entry,
     snapshot: Callable[[_Entry], dict[str, Any]],
 ) -> None:
-    """Delete the entry; the audit log keeps its last state."""
+    """Delete the entry; the audit log keeps its last state.
+
+    :raises StillReferenced: another record points at the entry (its foreign key
+        made the delete fail in the database: a 500); the message names it.
+    """
+    for table, row_id in _referrers(session, entry):
+        what = _REFERRER_NAMES.get(table, f"a row of {table}")
+        raise StillReferenced(
+            f"It is part of {what} {row_id} and cannot be deleted on its own."
+        )
     audit(session, actor, action, entry, before=snapshot(entry))
     session.delete(entry)
     session.flush()
