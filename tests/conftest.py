@@ -1,7 +1,9 @@
 """Shared fixtures: ``app``, ``db``, ``client``, ``runner`` and the live server/browser.
 
 Database-backed tests run on SQLite, and again on PostgreSQL when
-``WASTEBANK_TEST_DATABASE_URL`` is set (``.ci/run`` sets it to a fresh database).
+``WASTEBANK_TEST_DATABASE_URL`` is set (``.ci/run`` sets it to a fresh database). Run in
+parallel (``pytest -n``, as ``./script/test`` does), each worker process gets its own
+PostgreSQL database beside that one, created at its start and dropped at its end.
 """
 
 from __future__ import annotations
@@ -25,7 +27,10 @@ from wastebank import create_app
 from wastebank.extensions import db as _db
 
 PG_URL = os.environ.get("WASTEBANK_TEST_DATABASE_URL")
+_GIVEN_PG_URL = PG_URL
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+#: pytest-xdist's name of this worker process (gw0, gw1, ...); None when not parallel.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 #: Settings every test app shares; a cheap password hash keeps the suite fast
@@ -38,6 +43,35 @@ TEST_CONFIG: dict[str, Any] = {
     # under the reserved .example domain.
     "NOTIFY_ALLOWED_HOSTS": ["127.0.0.1", "*.example"],
 }
+
+
+def _worker_database(create: bool) -> str:
+    """The URL of this worker's own database beside ``WASTEBANK_TEST_DATABASE_URL``,
+    (re)created empty or dropped."""
+    assert _GIVEN_PG_URL is not None and WORKER is not None
+    url = sa.engine.make_url(_GIVEN_PG_URL)
+    name = f"{url.database}_{WORKER}"
+    server = sa.create_engine(
+        url.set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
+    with server.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if create:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    server.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A parallel worker tests PostgreSQL in a database of its own."""
+    global PG_URL
+    if PG_URL and WORKER:
+        PG_URL = _worker_database(create=True)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if PG_URL and WORKER:
+        _worker_database(create=False)
 
 
 class IsolatedClient(FlaskClient):
@@ -80,11 +114,22 @@ def app(database_url: str) -> Iterator[Flask]:
 
 
 def _empty_tables() -> None:
+    """Delete every row and, on PostgreSQL, restart the id sequences.
+
+    DELETE, not TRUNCATE: on an almost empty database TRUNCATE of the ~50 tables took
+    240 ms per test on PostgreSQL (it rewrites every table's files), DELETE in one round
+    trip about 30 ms; over the suite's PostgreSQL tests that is minutes.
+    """
     tables = list(reversed(_db.metadata.sorted_tables))
     with _db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
-            names = ", ".join(table.name for table in tables)
-            conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            restart = ", ".join(
+                f"setval(pg_get_serial_sequence('{table.name}', 'id'), 1, false)"
+                for table in tables
+                if "id" in table.c and table.c.id.autoincrement in (True, "auto")
+            )
+            deletes = "; ".join(f"DELETE FROM {table.name}" for table in tables)  # noqa: S608 - our own table names
+            conn.exec_driver_sql(f"{deletes}; SELECT {restart}")
         else:
             for table in tables:
                 conn.execute(table.delete())
