@@ -74,6 +74,25 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         _worker_database(create=False)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files with slow tests first, then those with integration tests, then the rest.
+
+    Workers take whole files in collection order; a slow file taken last kept one worker
+    busy for minutes while the other had nothing left to do.
+    """
+
+    def weight(item: pytest.Item) -> int:
+        if item.get_closest_marker("slow"):
+            return 0
+        return 1 if item.get_closest_marker("integration") else 2
+
+    by_file: dict[str, int] = {}
+    for item in items:
+        path = str(item.path)
+        by_file[path] = min(by_file.get(path, 2), weight(item))
+    items.sort(key=lambda item: by_file[str(item.path)])
+
+
 class IsolatedClient(FlaskClient):
     """A test client whose requests run in a fresh context, as in production.
 
