@@ -67,7 +67,11 @@ from wastebank.models import (
     Withdrawal,
     utcnow,
 )
-from wastebank.services.catalogue import check_amount, check_price
+from wastebank.services.catalogue import (
+    category_as_recorded,
+    check_amount,
+    check_price,
+)
 from wastebank.services.core import (
     add_idempotent,
     audit,
@@ -561,11 +565,7 @@ def record_sale(
         )
         sale_lines.append(
             SaleLine(
-                category_id=category.id,
-                category_code=category.code,
-                category_name=category.name_id,
-                material=category.material,
-                unit=category.unit,
+                **category_as_recorded(category),
                 quantity=line.quantity,
                 price_rp=line.price_rp,
                 amount_rp=amount,

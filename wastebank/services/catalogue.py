@@ -10,6 +10,7 @@ and its ceilings are changed by admins only, since every bank of every city uses
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -19,6 +20,18 @@ from wastebank.exceptions import DuplicateCode, PriceAboveMaximum
 from wastebank.extensions import SessionLike
 from wastebank.models import DEFAULT_MAX_PRICE_RP, WasteCategory
 from wastebank.services.core import audit, find_category, require
+
+
+def category_as_recorded(category: WasteCategory) -> dict[str, Any]:
+    """The category's columns a deposit, sale or shipment line keeps as they were that
+    day (the catalogue may rename a category later; the books do not change)."""
+    return {
+        "category_id": category.id,
+        "category_code": category.code,
+        "category_name": category.name_id,
+        "material": category.material,
+        "unit": category.unit,
+    }
 
 
 def create_category(

@@ -51,7 +51,11 @@ from wastebank.models import (
     utcnow,
 )
 from wastebank.services import backoffice, notifications
-from wastebank.services.catalogue import check_price, list_categories
+from wastebank.services.catalogue import (
+    category_as_recorded,
+    check_price,
+    list_categories,
+)
 from wastebank.services.core import (
     add_idempotent,
     audit,
@@ -389,11 +393,7 @@ def record_deposit(
         check_price(category, quote.price_rp, field_name=f"lines.{index}.category")
         deposit_lines.append(
             DepositLine(
-                category_id=category.id,
-                category_code=category.code,
-                category_name=category.name_id,
-                material=category.material,
-                unit=category.unit,
+                **category_as_recorded(category),
                 quantity=line.quantity,
                 price_rp=quote.price_rp,
                 value_rp=ledger.line_value_rp(line.quantity, quote.price_rp),

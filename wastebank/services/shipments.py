@@ -62,6 +62,7 @@ from wastebank.services.backoffice import (
     out_cost_rp,
     shortage,
 )
+from wastebank.services.catalogue import category_as_recorded
 from wastebank.services.core import (
     add_idempotent,
     audit,
@@ -225,11 +226,7 @@ def dispatch_shipment(
         level = levels[category.id]
         shipment_lines.append(
             ShipmentLine(
-                category_id=category.id,
-                category_code=category.code,
-                category_name=category.name_id,
-                material=category.material,
-                unit=category.unit,
+                **category_as_recorded(category),
                 quantity=line.quantity,
                 cost_rp=out_cost_rp(
                     Decimal(level.quantity), level.value_rp, line.quantity
