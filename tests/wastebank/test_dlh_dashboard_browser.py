@@ -63,6 +63,11 @@ def test_the_dashboard_draws_every_chart_from_the_demo_data(
     for chart_id in CHARTS:
         canvas = page.locator(f"#{chart_id}")
         expect(canvas).to_be_visible()
+        # The page is there before its deferred scripts have run on a busy machine.
+        page.wait_for_function(
+            "(id) => window.Chart && Chart.getChart(document.getElementById(id))",
+            arg=chart_id,
+        )
         drawn = canvas.evaluate(
             """(canvas) => {
                 const chart = Chart.getChart(canvas);
