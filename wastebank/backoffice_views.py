@@ -731,7 +731,7 @@ def import_members(bank_code: str) -> Any:
     """Import a typed-in paper register; a dry run (the default) only reports."""
     actor = _actor(Action.MEMBERS_WRITE)
     bank = services.get_bank(db.session, actor, bank_code)
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD like it (HEAD is not CSRF-checked)
         return render_template("backoffice/import.html", bank=bank, report=None)
     upload = request.files.get("file")
     dry_run = request.form.get("dry_run") == "1"

@@ -52,7 +52,7 @@ def change_password() -> Any:
     """Change your own password; every other session of yours ends."""
     policy = password_policy()
     page = "wastebank/users/password.html"
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD like it (HEAD is not CSRF-checked)
         return render_template(page, errors={}, min_length=policy.min_length)
     user = current_user._get_current_object()
     current = request.form.get("current_password", "")
@@ -158,7 +158,7 @@ def reset_password(username: str) -> Any:
     user = services.get_user(db.session, actor, username)
     policy = password_policy()
     page = "wastebank/users/reset.html"
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD like it (HEAD is not CSRF-checked)
         return render_template(page, user=user, errors={}, min_length=policy.min_length)
     new = request.form.get("new_password", "")
     errors = _new_password_errors(new, request.form.get("new_password_repeat", ""))

@@ -89,7 +89,7 @@ def index() -> Any:
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     """The login form; attempts are throttled like the API's (per address)."""
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD like it (HEAD is not CSRF-checked)
         if current_user.is_authenticated:
             return redirect(url_for("wastebank.index"))
         return render_template("wastebank/login.html")
@@ -191,7 +191,7 @@ def create_member() -> Any:
         for b in services.list_banks(db.session, actor)
         if b.kind == "unit" or actor.role != Role.DLH
     ]
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD like it (HEAD is not CSRF-checked)
         return render_template(
             "wastebank/members/new.html", banks=banks, form={}, errors={}
         )

@@ -227,3 +227,26 @@ def test_card_sheet_lays_out_eight_cards_per_a4_sheet(
     assert page.count('class="id-card"') == members
     assert "AMB-BSU1-000001" in page
     assert client.get("/banks/BSU2/cards").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("username", "path"),
+    [
+        (None, "/login"),
+        ("kasir", "/members/new"),
+        ("kasir", "/account/password"),
+        ("mu", "/banks/BSU1/members/import"),
+        ("admin", "/users/kasir/password"),
+    ],
+)
+def test_head_on_a_form_page_answers_like_get(
+    client: FlaskClient, world: World, username: str | None, path: str
+) -> None:
+    """HEAD (monitoring, link checkers) is the page's GET without a body; it took the
+    form's POST path and answered 422 with the form's errors."""
+    if username:
+        factories.login(client, username)
+    assert client.get(path).status_code == 200
+    head = client.head(path)
+    assert head.status_code == 200
+    assert head.get_data() == b""
